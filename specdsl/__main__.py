@@ -1,0 +1,5 @@
+import sys
+
+from specdsl.cli import main
+
+sys.exit(main())

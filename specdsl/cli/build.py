@@ -1,0 +1,84 @@
+"""``specdsl build SPEC``: validate, compile and summarise (and optionally save)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from specdsl.api import parse
+from specdsl.cli.common import add_format, add_overrides, parse_overrides
+
+HELP = "validate and compile a spec, print a summary, optionally save the model"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("spec", metavar="SPEC", help="spec file (.yaml, .yml, .sdsl)")
+    add_overrides(parser)
+    parser.add_argument("--seed", type=int, default=None, help="weight seed (default: spec seed, else 0)")
+    parser.add_argument("-o", "--output", default=None, metavar="FILE", help="save the model (.pt)")
+    add_format(parser, ("text", "json"), "text")
+
+
+def summary(model: Any) -> dict[str, Any]:
+    """Blocks, parameter count and output shape of a compiled model."""
+    spec = model.spec
+    n = min(spec.max_sequence_length, 16)
+    head = spec.head.type
+    out = {
+        "classification": ["B", "C"],
+        "regression": ["B", "C"],
+        "sequence": ["B", "N", "C"],
+        "lm": ["B", "N", "V"],
+    }.get(head, ["B", "N", "D"])
+    return {
+        "name": spec.name,
+        "blocks": [block.mixer_type for block in _blocks(model)],
+        "num_blocks": len(model.blocks),
+        "params": sum(p.numel() for p in model.parameters()),
+        "input": "input_ids (B, N)" if spec.vocab_size else f"inputs_embeds (B, N, {spec.hidden_dim})",
+        "output_shape": out,
+        "head": head,
+        "example_seq_len": n,
+    }
+
+
+def _blocks(model: Any) -> list[Any]:
+    from specdsl.schema.spec import expand
+
+    class _Row:
+        def __init__(self, layer: Any):
+            self.mixer_type = layer.type if not layer.layers else f"{layer.type}({', '.join(c.type for c in layer.layers)})"
+
+    return [_Row(layer) for layer, _ in expand(model.spec.layers)]
+
+
+def run(args: argparse.Namespace) -> int:
+    from specdsl.api import compile as compile_spec
+
+    spec = parse(args.spec, overrides=parse_overrides(args.overrides))
+    model = compile_spec(spec, seed=args.seed)
+    info = summary(model)
+    if args.output:
+        from specdsl.saving import save
+
+        save(model, args.output)
+        info["saved"] = args.output
+    if args.format == "json":
+        print(json.dumps(info, indent=2))
+        return 0
+    print(f"{info['name']}: {info['num_blocks']} blocks, {info['params']:,} parameters")
+    print(f"  input:  {info['input']}")
+    print(f"  output: ({', '.join(info['output_shape'])})  head={info['head']}")
+    print("  blocks: " + _compress(info["blocks"]))
+    if args.output:
+        print(f"  saved:  {args.output}")
+    return 0
+
+
+def _compress(names: list[str]) -> str:
+    """``fourier, lst, fourier, lst`` -> ``2 x [fourier, lst]`` when the list is periodic."""
+    for period in range(1, len(names) // 2 + 1):
+        if len(names) % period == 0 and names == names[:period] * (len(names) // period):
+            return f"{len(names) // period} x [{', '.join(names[:period])}]"
+    return ", ".join(names)

@@ -1,0 +1,1 @@
+"""Front ends: the lark grammar for text specs and YAML with positions."""

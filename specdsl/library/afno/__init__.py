@@ -1,0 +1,3 @@
+"""afno layers (to be registered)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""afno modules."""
+
+__all__: list[str] = []

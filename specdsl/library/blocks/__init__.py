@@ -1,0 +1,3 @@
+"""blocks layers (to be registered)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""fno layers (to be registered)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""fno modules."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""global_filter modules."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""spectral_attention layers (to be registered)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""spectral_attention modules."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""wavelet layers (to be registered)."""
+
+__all__: list[str] = []

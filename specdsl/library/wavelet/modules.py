@@ -1,0 +1,3 @@
+"""wavelet modules."""
+
+__all__: list[str] = []
