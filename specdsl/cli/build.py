@@ -8,6 +8,8 @@ from typing import Any
 
 from specdsl.api import parse
 from specdsl.cli.common import add_format, add_overrides, parse_overrides
+from specdsl.language.dump import format_layer
+from specdsl.schema.spec import expand
 
 HELP = "validate and compile a spec, print a summary, optionally save the model"
 
@@ -23,34 +25,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def summary(model: Any) -> dict[str, Any]:
     """Blocks, parameter count and output shape of a compiled model."""
     spec = model.spec
-    n = min(spec.max_sequence_length, 16)
-    head = spec.head.type
     out = {
         "classification": ["B", "C"],
         "regression": ["B", "C"],
         "sequence": ["B", "N", "C"],
         "lm": ["B", "N", "V"],
-    }.get(head, ["B", "N", "D"])
+    }.get(spec.head.type, ["B", "N", "D"])
     return {
         "name": spec.name,
-        "blocks": [block.mixer_type for block in _blocks(model)],
+        "blocks": [format_layer(layer) for layer, _ in expand(spec.layers)],
         "num_blocks": len(model.blocks),
         "params": sum(p.numel() for p in model.parameters()),
         "input": "input_ids (B, N)" if spec.vocab_size else f"inputs_embeds (B, N, {spec.hidden_dim})",
         "output_shape": out,
-        "head": head,
-        "example_seq_len": n,
+        "head": spec.head.type,
     }
-
-
-def _blocks(model: Any) -> list[Any]:
-    from specdsl.schema.spec import expand
-
-    class _Row:
-        def __init__(self, layer: Any):
-            self.mixer_type = layer.type if not layer.layers else f"{layer.type}({', '.join(c.type for c in layer.layers)})"
-
-    return [_Row(layer) for layer, _ in expand(model.spec.layers)]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -48,12 +48,11 @@ def orthogonal_gaussian_matrix(
     column is rescaled by an independent chi(``input_dim``)-distributed norm so every
     column is marginally ``N(0, I)``.
     """
-    blocks = []
-    for _ in range(math.ceil(num_features / input_dim)):
-        gauss = torch.randn(input_dim, input_dim, generator=generator, dtype=torch.float64)
-        q, r = torch.linalg.qr(gauss)
-        blocks.append(q * torch.sign(torch.diagonal(r)))
-    directions = torch.cat(blocks, dim=1)[:, :num_features]
+    num_blocks = math.ceil(num_features / input_dim)
+    gauss = torch.randn(num_blocks, input_dim, input_dim, generator=generator, dtype=torch.float64)
+    q, r = torch.linalg.qr(gauss)  # batched over blocks
+    q = q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1)).unsqueeze(-2)
+    directions = q.permute(1, 0, 2).reshape(input_dim, -1)[:, :num_features]
     norms = gaussian_matrix(input_dim, num_features, generator).norm(dim=0)
     return directions * norms
 

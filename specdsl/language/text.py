@@ -141,22 +141,28 @@ def _check_size(text: str, file: str) -> None:
 
 
 def _syntax_error(err: UnexpectedInput, text: str, origin: Pos, file: str) -> SpecError:
-    line = (err.line if err.line and err.line > 0 else text.count("\n") + 1) or 1
-    column = err.column if err.column and err.column > 0 else len(text.rsplit("\n", 1)[-1]) + 1
+    expected = sorted(_TOKEN_NAMES.get(name, name) for name in getattr(err, "expected", ()) or ())
+    wanted = f"; expected {', '.join(expected)}" if expected else ""
+    at_end = isinstance(err, UnexpectedEOF) or getattr(getattr(err, "token", None), "type", "") == "$END"
+    if at_end:  # point just past the last character
+        body = text.rstrip()
+        line = body.count("\n") + 1
+        column = len(body.rsplit("\n", 1)[-1]) + 1
+        message = f"unexpected end of input{wanted}"
+        if body.endswith(","):
+            message = "unexpected end of input after ','; a trailing comma needs a layer after it"
+    else:
+        line, column = err.line or 1, err.column or 1
+        if isinstance(err, UnexpectedCharacters):
+            message = f"unexpected character {err.char!r}"
+        else:
+            token = str(err.token)  # type: ignore[attr-defined]
+            message = f"unexpected {token!r}{wanted}"
+            if token in ")]" and "a name" in expected:
+                message = f"unexpected {token!r} after ','; a trailing comma needs a layer after it"
     if line == 1:
         column += origin.column - 1
     line += origin.line - 1
-    expected = sorted(_TOKEN_NAMES.get(name, name) for name in getattr(err, "expected", ()) or ())
-    wanted = f"; expected {', '.join(expected)}" if expected else ""
-    if isinstance(err, UnexpectedEOF) or getattr(getattr(err, "token", None), "type", "") == "$END":
-        message = f"unexpected end of input{wanted}"
-    elif isinstance(err, UnexpectedCharacters):
-        message = f"unexpected character {err.char!r}"
-    else:
-        token = err.token  # type: ignore[attr-defined]
-        message = f"unexpected {str(token)!r}{wanted}"
-        if str(token) in ")]" and "a name" in expected:
-            message = f"unexpected {str(token)!r} after ','; a trailing comma needs a layer after it"
     hint = "unbalanced brackets" if "']'" in expected or "')'" in expected else None
     return SpecError([Problem(message, line, column, file, hint)])
 

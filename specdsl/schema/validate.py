@@ -47,7 +47,7 @@ class _Validator:
         if "layers" not in fields:
             self.problem("missing field 'layers'", Pos(), "add e.g. layers: \"repeat 6 [fourier]\"")
         model = self.model_fields(data, positions)
-        if "layers" in fields and model is not None:
+        if "layers" in fields:
             key_pos, node = fields["layers"]
             items = self.items(self.layer_nodes(node), model)
             if items:
@@ -56,16 +56,26 @@ class _Validator:
             raise SpecError(self.problems or [Problem("invalid spec", file=self.file)])
         return model
 
-    def model_fields(self, data: dict[str, Any], positions: dict[tuple[str, ...], Pos]) -> Spec | None:
+    def model_fields(self, data: dict[str, Any], positions: dict[tuple[str, ...], Pos]) -> Spec:
+        """Validate the model-level fields; on errors, fall back to the valid ones.
+
+        The fallback lets the layers be checked in the same pass.
+        """
         placeholder = [LayerSpec(type="__placeholder__")]
         try:
             return Spec.model_validate({**data, "layers": placeholder})
         except ValidationError as err:
+            bad: set[str] = set()
             for error in err.errors():
                 loc = tuple(str(part) for part in error["loc"])
+                bad.add(loc[0] if loc else "head")
                 pos = positions.get(loc[:2]) or positions.get(loc[:1]) or positions.get(("head",), Pos())
                 self.problem(describe(error), pos, self.enum_hint(error))
-        return None
+        valid = {key: value for key, value in data.items() if key not in bad}
+        try:
+            return Spec.model_validate({**valid, "layers": placeholder})
+        except ValidationError:
+            return Spec(layers=placeholder)
 
     def finish(self, model: Spec, items: list[Item], layers_pos: Pos) -> Spec | None:
         spec = model.model_copy(update={"layers": items})
@@ -299,7 +309,7 @@ class _Validator:
     def check_config(self, entry: LayerEntry, layer: LayerSpec, call: Call, model: Spec) -> None:
         if model.causal and entry.causal is not None and entry.kind == "mixer":
             self.problem(f"layer {entry.name!r} cannot be causal: {entry.causal}", call.pos)
-        arg_pos = {arg.name: arg.pos for arg in call.arg_list if arg.name}
+        arg_pos = {arg.name: arg.value.pos for arg in call.arg_list if arg.name}
         positional = iter(entry.positional)
         for arg in call.arg_list:
             if arg.name is None and not (entry.kind == "block" and isinstance(arg.value, Call)):

@@ -17,6 +17,15 @@ from specdsl.kernels import (
 D, N, DV = 4, 7, 3
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny tensors: intra-op threads only add contention on a shared CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _qkv(batch=(2,), n=N, scale=1.0, seed=0, dtype=torch.float64):
     g = torch.Generator().manual_seed(seed)
     q = scale * torch.randn(*batch, n, D, generator=g, dtype=dtype)
@@ -87,7 +96,9 @@ def test_masked_keys_and_future_keys_have_no_influence() -> None:
     k3, v3 = k.clone(), v.clone()
     k3[:, 4:] += 1.0
     v3[:, 4:] += 1.0
-    torch.testing.assert_close(kernel.compute_attention(q, k3, v3, causal=True)[:, :4], causal[:, :4])
+    torch.testing.assert_close(
+        kernel.compute_attention(q, k3, v3, causal=True)[:, :4], causal[:, :4]
+    )
 
 
 def test_fully_masked_rows_are_finite() -> None:

@@ -25,6 +25,15 @@ from specdsl.kernels import (
 D = 4
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny tensors: intra-op threads only add contention on a shared CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _data(n: int = 6, m: int = 5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     return rng.standard_normal((n, D)), rng.standard_normal((m, D))
@@ -69,8 +78,14 @@ def _cases():
         return (np.cos(diff @ w) * a).sum(-1)
 
     return [
-        (GaussianRFFKernel(D, 8, sigma=1.3), lambda x, y: np.exp(-cdist(x, y, "sqeuclidean") / 3.38)),
-        (OrthogonalRandomFeatures(D, 8, sigma=0.7), lambda x, y: np.exp(-cdist(x, y) ** 2 / 0.98)),
+        (
+            GaussianRFFKernel(D, 8, sigma=1.3),
+            lambda x, y: np.exp(-cdist(x, y, "sqeuclidean") / 3.38),
+        ),
+        (
+            OrthogonalRandomFeatures(D, 8, sigma=0.7),
+            lambda x, y: np.exp(-(cdist(x, y) ** 2) / 0.98),
+        ),
         (LaplacianRFFKernel(D, 8, sigma=2.0), lambda x, y: np.exp(-cdist(x, y, "cityblock") / 2)),
         (RFFAttentionKernel(D, 8), lambda x, y: np.exp(x @ y.T)),
         (RFFAttentionKernel(D, 8, kernel_type="relu"), _arccos1),
@@ -121,9 +136,9 @@ def test_gram_matrix_and_positive_definiteness(kernel, reference) -> None:
 def test_exact_feature_maps_reproduce_compute() -> None:
     x, y = (torch.from_numpy(a) for a in _data())
     for kernel, _ in CASES:
-        if isinstance(kernel, (GaussianRFFKernel, LaplacianRFFKernel, RFFAttentionKernel)):
-            if getattr(kernel, "kernel_type", None) != "elu":
-                continue
+        random = (GaussianRFFKernel, LaplacianRFFKernel, RFFAttentionKernel)
+        if isinstance(kernel, random) and getattr(kernel, "kernel_type", None) != "elu":
+            continue
         if isinstance(kernel, PolynomialKernel) and kernel.alpha < 0:
             with pytest.raises(ValueError, match="alpha >= 0"):
                 kernel(x)
