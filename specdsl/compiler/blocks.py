@@ -1,12 +1,39 @@
-"""The transformer block: pre-norm residual token mixer, then pre-norm residual feed-forward."""
+"""The transformer block: pre-norm residual token mixer, then pre-norm residual feed-forward.
+
+:class:`ResidualBlock` holds what every block shares (norms, feed-forward, dropout) and the
+pre-norm wiring; :class:`Block` is the default block around one mixer, and the composite
+blocks of ``specdsl.library.blocks`` subclass :class:`ResidualBlock` as well.
+"""
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 
+def check_block_args(hidden_dim: int, ffn_hidden_dim: int, dropout: float, norm_eps: float) -> None:
+    """Raise ``ValueError`` naming the argument and its allowed range on a bad block option."""
+    for name, value in (("hidden_dim", hidden_dim), ("ffn_hidden_dim", ffn_hidden_dim)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    if not norm_eps > 0.0:
+        raise ValueError(f"norm_eps must be > 0, got {norm_eps!r}")
+
+
 class FeedForward(nn.Module):
-    """``Linear(D, F) -> GELU -> Linear(F, D)`` applied to every token."""
+    """``Linear(D, F) -> GELU -> Linear(F, D)`` applied to every token.
+
+    Parameters
+    ----------
+    hidden_dim : int
+        Model width ``D``.
+    ffn_hidden_dim : int
+        Hidden width ``F``.
+    dropout : float
+        Dropout on the hidden activation (training only).
+    """
 
     def __init__(self, hidden_dim: int, ffn_hidden_dim: int, dropout: float = 0.0):
         super().__init__()
@@ -23,24 +50,73 @@ def mix(mixer: nn.Module, x: Tensor, mask: Tensor | None) -> Tensor:
     """Run a token mixer on ``x`` with padded positions zeroed first.
 
     Zeroing padded inputs means their values can never reach real positions, whatever
-    the mixer does; mixers that understand masks (attention) also get ``mask``.
+    the mixer does; mixers that understand masks (attention) also get ``mask``
+    (``(B, N)``, True = real token). ``masked_fill`` (not a product) also clears
+    non-finite values that a padded position may hold.
     """
     if mask is None:
         return mixer(x)
-    return mixer(x * mask.unsqueeze(-1).to(x.dtype), mask=mask)
+    keep = mask.to(torch.bool)
+    return mixer(x.masked_fill(~keep.unsqueeze(-1), 0.0), mask=keep)
 
 
-class Block(nn.Module):
-    """``x + mixer(norm(x))`` then ``x + ffn(norm(x))`` (pre-norm residual block)."""
+class ResidualBlock(nn.Module):
+    """Norms, feed-forward and dropout of a block, wired pre-norm by default.
 
-    def __init__(self, mixer: nn.Module, hidden_dim: int, ffn_hidden_dim: int, dropout: float, norm_eps: float):
+    ``forward`` computes ``x + mix_tokens(LN1(x))`` then ``x + FFN(LN2(x))``; subclasses
+    define :meth:`mix_tokens` (the token-mixing branch) and may rewire ``forward``.
+
+    Parameters
+    ----------
+    hidden_dim : int
+        Model width ``D``.
+    ffn_hidden_dim : int
+        Feed-forward width ``F``.
+    dropout : float
+        Dropout on both residual branches and inside the feed-forward network.
+    norm_eps : float
+        LayerNorm epsilon.
+    num_norms : int
+        2 (``norm1`` before the mixer, ``norm2`` before the FFN) or 1 (``norm1`` only).
+    """
+
+    def __init__(
+        self, hidden_dim: int, ffn_hidden_dim: int, dropout: float, norm_eps: float, num_norms: int = 2
+    ):
         super().__init__()
+        check_block_args(hidden_dim, ffn_hidden_dim, dropout, norm_eps)
+        self.hidden_dim = hidden_dim
         self.norm1 = nn.LayerNorm(hidden_dim, eps=norm_eps)
-        self.mixer = mixer
-        self.norm2 = nn.LayerNorm(hidden_dim, eps=norm_eps)
+        if num_norms not in (1, 2):
+            raise ValueError(f"num_norms must be 1 or 2, got {num_norms!r}")
+        # With one norm, norm2 is the identity: subclasses that share norm1 rewire forward.
+        self.norm2 = nn.LayerNorm(hidden_dim, eps=norm_eps) if num_norms == 2 else nn.Identity()
         self.ffn = FeedForward(hidden_dim, ffn_hidden_dim, dropout)
         self.dropout = nn.Dropout(dropout)
 
+    def mix_tokens(self, h: Tensor, mask: Tensor | None) -> Tensor:
+        """The token-mixing branch on the normed input ``h``."""
+        raise NotImplementedError
+
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
-        x = x + self.dropout(mix(self.mixer, self.norm1(x), mask))
+        x = x + self.dropout(self.mix_tokens(self.norm1(x), mask))
         return x + self.dropout(self.ffn(self.norm2(x)))
+
+
+class Block(ResidualBlock):
+    """``x + mixer(norm1(x))`` then ``x + ffn(norm2(x))`` (pre-norm residual block).
+
+    Parameters
+    ----------
+    mixer : nn.Module
+        The token mixer, called as ``mixer(x, mask=mask)``.
+    hidden_dim, ffn_hidden_dim, dropout, norm_eps
+        As in :class:`ResidualBlock`.
+    """
+
+    def __init__(self, mixer: nn.Module, hidden_dim: int, ffn_hidden_dim: int, dropout: float, norm_eps: float):
+        super().__init__(hidden_dim, ffn_hidden_dim, dropout, norm_eps)
+        self.mixer = mixer
+
+    def mix_tokens(self, h: Tensor, mask: Tensor | None) -> Tensor:
+        return mix(self.mixer, h, mask)

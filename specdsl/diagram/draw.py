@@ -120,6 +120,7 @@ def _draw(
             color=MUTED,
             fontname=FONT,
             labeljust="l",
+            fontsize="12",
         )
         for item in node.items:
             _draw(sub, item, spec, graph, costs, expand, counter)

@@ -108,7 +108,7 @@ class GaussianRFFKernel(_ShiftInvariantRFF):
         trainable: bool = False,
         seed: int | None = None,
     ) -> None:
-        self.orthogonal = bool(orthogonal)
+        self.orthogonal = bool(orthogonal)  # plain attribute, read by _sample_frequencies
         super().__init__(input_dim, num_features, sigma, use_cos_sin, trainable, seed)
 
     def _sample_frequencies(self, generator: torch.Generator | None) -> Tensor:

@@ -97,7 +97,7 @@ class TruncatedSVDKernel(_LowRankSpectralKernel):
         matrix = torch.as_tensor(matrix)
         if matrix.dim() != 2 or matrix.shape[0] != matrix.shape[1]:
             raise ValueError(f"matrix must be square (d, d), got {tuple(matrix.shape)}")
-        kernel = cls(matrix.shape[0], rank)
+        kernel = cls(matrix.shape[0], rank, seed=0)  # overwritten below
         evals, evecs = torch.linalg.eigh(0.5 * (matrix + matrix.mT).double())
         top = torch.argsort(evals, descending=True)[: kernel.rank]
         values = evals[top].clamp_min(1e-12)
@@ -110,7 +110,7 @@ class TruncatedSVDKernel(_LowRankSpectralKernel):
     @property
     def singular_values(self) -> Tensor:
         """``softplus(raw_singular_values)``, shape ``(rank,)``."""
-        return F.softplus(self.raw_singular_values)
+        return self._spectrum()
 
     @property
     def basis(self) -> Tensor:
@@ -164,7 +164,7 @@ class LearnableSpectralKernel(_LowRankSpectralKernel):
     @property
     def eigenvalues(self) -> Tensor:
         """``softplus(raw_eigenvalues)``, shape ``(rank,)``."""
-        return F.softplus(self.raw_eigenvalues)
+        return self._spectrum()
 
     def _basis(self, ref: Tensor | None = None) -> Tensor:
         return self.eigenvectors if ref is None else like(self.eigenvectors, ref)
