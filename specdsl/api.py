@@ -10,7 +10,7 @@ import yaml
 
 from specdsl.errors import Problem, SpecError
 from specdsl.language.nodes import Arg, Call, Mapping, Node, Pos, Scalar
-from specdsl.language.text import parse_model_text
+from specdsl.language.text import check_size, parse_model_text
 from specdsl.language.yaml_source import read_yaml
 from specdsl.schema.spec import Spec
 from specdsl.schema.validate import validate_nodes
@@ -58,6 +58,7 @@ def _sniff(text: str) -> str:
 def _fields(text: str, file: str, fmt: str) -> tuple[Mapping, tuple[str, Pos] | None]:
     if not text.strip():
         raise SpecError([Problem("empty spec", file=file)])
+    check_size(text, file)
     if fmt == "sdsl":
         name, name_pos, fields = parse_model_text(text, file)
         mapping = Mapping(pos=Pos())

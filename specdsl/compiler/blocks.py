@@ -81,7 +81,12 @@ class ResidualBlock(nn.Module):
     """
 
     def __init__(
-        self, hidden_dim: int, ffn_hidden_dim: int, dropout: float, norm_eps: float, num_norms: int = 2
+        self,
+        hidden_dim: int,
+        ffn_hidden_dim: int,
+        dropout: float,
+        norm_eps: float,
+        num_norms: int = 2,
     ):
         super().__init__()
         check_block_args(hidden_dim, ffn_hidden_dim, dropout, norm_eps)
@@ -114,7 +119,14 @@ class Block(ResidualBlock):
         As in :class:`ResidualBlock`.
     """
 
-    def __init__(self, mixer: nn.Module, hidden_dim: int, ffn_hidden_dim: int, dropout: float, norm_eps: float):
+    def __init__(
+        self,
+        mixer: nn.Module,
+        hidden_dim: int,
+        ffn_hidden_dim: int,
+        dropout: float,
+        norm_eps: float,
+    ):
         super().__init__(hidden_dim, ffn_hidden_dim, dropout, norm_eps)
         self.mixer = mixer
 

@@ -21,7 +21,6 @@ from specdsl.diagram.costs import Costs, block_costs
 from specdsl.diagram.draw import build
 from specdsl.diagram.labels import FAMILY_STYLES, human_count, human_flops
 from specdsl.diagram.output import FORMATS, missing_dot_message, output_format, save
-from specdsl.graph import to_graph
 from specdsl.schema.spec import Spec
 
 __all__ = [
@@ -64,6 +63,8 @@ def diagram(
     ------
     SpecError
         If the spec is invalid.
+    ValueError
+        If ``expand`` is set and the model has more than 2,000 blocks.
 
     Examples
     --------
@@ -71,9 +72,7 @@ def diagram(
     >>> dot.source.count("subgraph cluster")
     1
     """
-    parsed = parse(spec)
-    costs = block_costs(parsed) if estimates else None
-    return build(parsed, to_graph(parsed), expand=expand, costs=costs)
+    return build(parse(spec), expand=expand, estimates=estimates)
 
 
 def render(

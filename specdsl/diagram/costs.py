@@ -1,7 +1,7 @@
-"""Per-block parameters and FLOPs for the labels, from ``specdsl.estimate`` when it exists.
+"""Parameters and FLOPs for the labels, from ``specdsl.estimate`` when it exists.
 
 This is the only place the diagram touches the estimate: if the ``specdsl.estimate``
-module is missing, or a layer has no cost formula yet, the labels simply go without numbers.
+module is missing, or a layer has no cost formula yet, the labels go without numbers.
 """
 
 from __future__ import annotations
@@ -11,28 +11,40 @@ from typing import Any
 
 from specdsl.schema.spec import Spec
 
+Figures = tuple[int, int]  # (params, forward FLOPs)
+
 
 @dataclass(frozen=True)
 class Costs:
-    """Parameters and forward FLOPs at ``seq_len`` (batch 1): per block and in total."""
+    """Figures at ``seq_len``, batch 1: the whole model, blocks and model-level parts.
+
+    ``blocks`` maps a block index to ONE block's figures; it holds the first block of
+    every pattern item (the blocks a collapsed diagram draws), or every block when
+    estimated with ``expand=True``. ``parts`` maps ``embedding``, ``positional``,
+    ``final_norm`` and ``head`` to their figures.
+    """
 
     seq_len: int
     params: int
     flops: int
-    blocks: dict[int, tuple[int, int]]  # block index -> (params, flops)
-
-    def span(self, first: int, stop: int) -> tuple[int, int]:
-        """Summed ``(params, flops)`` of blocks ``first .. stop - 1``."""
-        rows = [self.blocks[i] for i in range(first, stop) if i in self.blocks]
-        return sum(r[0] for r in rows), sum(r[1] for r in rows)
+    blocks: dict[int, Figures]
+    parts: dict[str, Figures]
 
 
 def _get(row: Any, name: str) -> Any:
     return row[name] if isinstance(row, dict) else getattr(row, name)
 
 
-def block_costs(spec: Spec) -> Costs | None:
-    """Estimate ``spec`` at ``max_sequence_length``, batch 1; None when no estimate exists."""
+def _figures(row: Any) -> Figures:
+    return int(_get(row, "params")), int(_get(row, "flops"))
+
+
+def block_costs(spec: Spec, *, expand: bool = False) -> Costs | None:
+    """Estimate ``spec`` at ``max_sequence_length``, batch 1; None when there is no estimate.
+
+    ``expand=True`` lists every block (for the expanded diagram), else one row per
+    pattern item, keyed by the index of its first block.
+    """
     try:
         from specdsl.estimate import estimate
     except ModuleNotFoundError as err:
@@ -41,10 +53,9 @@ def block_costs(spec: Spec) -> Costs | None:
         raise
     seq_len = spec.max_sequence_length
     try:
-        result = estimate(spec, batch_size=1, seq_len=seq_len)
+        result = estimate(spec, batch_size=1, seq_len=seq_len, expand=expand)
     except NotImplementedError:  # a layer without a cost formula yet
         return None
-    if isinstance(result, list):
-        result = result[0]
-    rows = {int(_get(r, "index")): (int(_get(r, "params")), int(_get(r, "flops"))) for r in _get(result, "layers")}
-    return Costs(seq_len, int(_get(result, "params")), int(_get(result, "flops")), rows)
+    rows = {int(_get(row, "index")): _figures(row) for row in _get(result, "layers")}
+    parts = {str(_get(part, "type")): _figures(part) for part in _get(result, "parts")}
+    return Costs(seq_len, *_figures(result), rows, parts)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import graphviz
 import networkx as nx
 
-from specdsl.diagram.costs import Costs
+from specdsl.diagram.costs import Costs, Figures, block_costs
 from specdsl.diagram.labels import (
     MUTED,
     STAGE_COLOUR,
@@ -20,14 +21,32 @@ from specdsl.diagram.labels import (
     legend_table,
     text_table,
 )
-from specdsl.diagram.tree import Cluster, Leaf, Node, collapsed, expanded, leaves
-from specdsl.graph import blocks
-from specdsl.schema.spec import Spec
+from specdsl.diagram.tree import Cluster, Leaf, Node, collapsed, expanded, leaves, one_period
+from specdsl.graph import blocks, to_graph
+from specdsl.schema.spec import Spec, count_blocks
 
 FONT = "Helvetica"
-GRAPH_ATTR = {"rankdir": "TB", "fontname": FONT, "labelloc": "t", "nodesep": "0.3", "ranksep": "0.3"}
-NODE_ATTR = {"fontname": FONT, "fontsize": "11", "shape": "box", "style": "rounded,filled", "margin": "0.08,0.04"}
-EDGE_ATTR = {"fontname": FONT, "fontsize": "9", "fontcolor": MUTED, "color": "#777777", "arrowsize": "0.6"}
+GRAPH_ATTR = {
+    "rankdir": "TB",
+    "fontname": FONT,
+    "labelloc": "t",
+    "nodesep": "0.3",
+    "ranksep": "0.3",
+}
+NODE_ATTR = {
+    "fontname": FONT,
+    "fontsize": "11",
+    "shape": "box",
+    "style": "rounded,filled",
+    "margin": "0.08,0.04",
+}
+EDGE_ATTR = {
+    "fontname": FONT,
+    "fontsize": "9",
+    "fontcolor": MUTED,
+    "color": "#777777",
+    "arrowsize": "0.6",
+}
 STAGES_BEFORE = ("input", "embedding", "positional")
 STAGES_AFTER = ("final_norm", "head", "output")
 OUTPUT_NAMES = {
@@ -39,35 +58,59 @@ OUTPUT_NAMES = {
 }
 
 
-def build(spec: Spec, graph: nx.DiGraph, *, expand: bool, costs: Costs | None) -> graphviz.Digraph:
-    """The diagram of ``spec`` from its architecture ``graph`` (see :func:`specdsl.diagram`)."""
+#: Most blocks the expanded view draws (Graphviz lays out larger graphs slowly).
+EXPAND_LIMIT = 2_000
+
+
+def build(spec: Spec, *, expand: bool, estimates: bool) -> graphviz.Digraph:
+    """The diagram of ``spec`` (see :func:`specdsl.diagram`).
+
+    The collapsed view builds the architecture graph of one period only (every repeat
+    count set to 1), so its cost does not grow with the repeat counts.
+    """
+    num_blocks = count_blocks(spec.layers)
+    if expand and num_blocks > EXPAND_LIMIT:
+        raise ValueError(
+            f"expand draws every block, at most {EXPAND_LIMIT:,}; this model has "
+            f"{num_blocks:,} (draw it collapsed)"
+        )
+    costs = block_costs(spec, expand=expand) if estimates else None
+    if expand:
+        graph = to_graph(spec)
+        tree = expanded(blocks(graph))
+    else:
+        graph = to_graph(spec.model_copy(update={"layers": one_period(spec.layers)}))
+        tree = collapsed(spec.layers)
+    drawn = [leaf.index for leaf in leaves(tree)]
+    names = {index: f"block{k}" for k, index in enumerate(drawn)}  # drawn index -> graph node
     dot = graphviz.Digraph(
         name=spec.name, graph_attr=GRAPH_ATTR, node_attr=NODE_ATTR, edge_attr=EDGE_ATTR
     )
-    dot.attr(label=html(_title(spec, graph, costs)))
-    tree = expanded(blocks(graph)) if expand else collapsed(spec.layers)
+    dot.attr(label=html(_title(spec, num_blocks, costs)))
     before = [name for name in STAGES_BEFORE if name in graph]
     for name in before:
-        _stage(dot, name, spec, graph)
+        _stage(dot, name, spec, graph, costs)
+    scene = _Scene(spec, graph, names, costs, expand)
     counter = itertools.count()
     for node in tree:
-        _draw(dot, node, spec, graph, costs, expand, counter)
+        scene.draw(dot, node, counter)
     for name in STAGES_AFTER:
-        _stage(dot, name, spec, graph)
-    order = before + [f"block{leaf.index}" for leaf in leaves(tree)] + list(STAGES_AFTER)
-    for source, target in itertools.pairwise(order):
-        dot.edge(source, target, label=_shape_into(graph, target))
+        _stage(dot, name, spec, graph, costs)
+    order = before + [f"block{index}" for index in drawn] + list(STAGES_AFTER)
+    in_graph = before + [names[index] for index in drawn] + list(STAGES_AFTER)
+    for (source, target), node in zip(itertools.pairwise(order), in_graph[1:], strict=True):
+        dot.edge(source, target, label=_shape_into(graph, node))
     for cluster in _clusters(tree):
         if cluster.repeat is not None:
-            drawn = list(leaves(cluster.items))
+            period = list(leaves(cluster.items))
             dot.edge(
-                f"block{drawn[-1].index}",
-                f"block{drawn[0].index}",
+                f"block{period[-1].index}",
+                f"block{period[0].index}",
                 style="dashed",
                 constraint="false",
                 tooltip=f"repeated {cluster.repeat} times",
             )
-    families = [family for leaf in leaves(tree) for family in _families(graph.nodes[f"block{leaf.index}"])]
+    families = [f for index in drawn for f in _families(graph.nodes[names[index]])]
     dot.node("legend", label=html(legend_table(families)), shape="plaintext", style="")
     return dot
 
@@ -91,57 +134,85 @@ def _clusters(nodes: Sequence[Node]) -> Iterator[Cluster]:
             yield from _clusters(node.items)
 
 
-def _draw(
-    dot: graphviz.Digraph,
-    node: Node,
-    spec: Spec,
-    graph: nx.DiGraph,
-    costs: Costs | None,
-    expand: bool,
-    counter: Iterator[int],
+@dataclass(frozen=True)
+class _Scene:
+    """What drawing one block or cluster needs."""
+
+    spec: Spec
+    graph: nx.DiGraph
+    names: dict[int, str]
+    costs: Costs | None
+    expand: bool
+
+    def draw(self, parent: graphviz.Digraph, node: Node, counter: Iterator[int]) -> None:
+        """Draw ``node`` (a block, or a cluster and its contents) into ``parent``."""
+        if isinstance(node, Leaf):
+            data = self.graph.nodes[self.names[node.index]]
+            extra = [f"block {node.index}"] if self.expand else []
+            if self.costs is not None and node.index in self.costs.blocks:
+                extra.append(cost_text(*self.costs.blocks[node.index]))
+            label = html(layer_table(data, self.spec.defaults, extra))
+            parent.node(
+                f"block{node.index}", label=label, fillcolor=family_style(data["family"]).colour
+            )
+            return
+        if node.repeat is None:
+            title = text_table(node.title)
+        else:
+            span = node.stop - node.first
+            lines = [f"blocks {node.first}–{node.stop - 1}" if span > 1 else f"block {node.first}"]
+            if self.costs is not None:
+                lines.append(cost_text(*self._total(node)))
+            title = text_table(node.title, *lines)
+        with parent.subgraph(name=f"cluster_{next(counter)}") as sub:
+            sub.attr(
+                label=html(title),
+                style="rounded" if node.repeat is not None else "rounded,dashed",
+                color=MUTED,
+                fontname=FONT,
+                fontsize="12",
+                labeljust="l",
+            )
+            for item in node.items:
+                self.draw(sub, item, counter)
+
+    def _total(self, node: Node) -> Figures:
+        """Summed figures of every block a collapsed ``node`` stands for."""
+        assert self.costs is not None
+        if isinstance(node, Leaf):
+            return self.costs.blocks.get(node.index, (0, 0))
+        parts = [self._total(item) for item in node.items]
+        times = node.repeat or 1
+        return times * sum(p for p, _ in parts), times * sum(f for _, f in parts)
+
+
+def _stage(
+    dot: graphviz.Digraph, name: str, spec: Spec, graph: nx.DiGraph, costs: Costs | None
 ) -> None:
-    if isinstance(node, Leaf):
-        name = f"block{node.index}"
-        data = graph.nodes[name]
-        extra = [f"block {node.index}"] if expand else []
-        if costs is not None and node.index in costs.blocks:
-            extra.append(cost_text(*costs.blocks[node.index]))
-        fill = family_style(data["family"]).colour
-        dot.node(name, label=html(layer_table(data, spec.defaults, extra)), fillcolor=fill)
-        return
-    lines = [f"blocks {node.first}–{node.stop - 1}" if node.stop - node.first > 1 else f"block {node.first}"]
-    if costs is not None and node.repeat is not None:
-        lines.append(cost_text(*costs.span(node.first, node.stop)))
-    title = text_table(node.title, *lines) if node.repeat is not None else text_table(node.title)
-    with dot.subgraph(name=f"cluster_{next(counter)}") as sub:
-        sub.attr(
-            label=html(title),
-            style="rounded,dashed" if node.repeat is None else "rounded",
-            color=MUTED,
-            fontname=FONT,
-            labeljust="l",
-            fontsize="12",
-        )
-        for item in node.items:
-            _draw(sub, item, spec, graph, costs, expand, counter)
-
-
-def _stage(dot: graphviz.Digraph, name: str, spec: Spec, graph: nx.DiGraph) -> None:
     """Draw a non-block node: input, embedding, positional, final norm, head or output."""
     data = graph.nodes[name]
     d = spec.hidden_dim
     head = spec.head
     classes = f"C={head.num_classes}" if head.num_classes is not None else ""
     labels: dict[str, tuple[str, ...]] = {
-        "input": (data["type"], "token ids" if data["type"] == "input_ids" else f"embeddings, D={d}"),
+        "input": (
+            data["type"],
+            "token ids" if data["type"] == "input_ids" else f"embeddings, D={d}",
+        ),
         "embedding": ("token embedding", f"V={spec.vocab_size} → D={d}"),
         "positional": (f"{data['type']} positions", "added to the embeddings"),
         "final_norm": ("LayerNorm", "final norm"),
         "head": (f"{head.type} head", _head_detail(spec)),
-        "output": (OUTPUT_NAMES[head.type], classes if head.type != "lm" else f"V={spec.vocab_size}"),
+        "output": (
+            OUTPUT_NAMES[head.type],
+            classes if head.type != "lm" else f"V={spec.vocab_size}",
+        ),
     }
+    lines = labels[name]
+    if costs is not None and name in costs.parts:
+        lines = (*lines, cost_text(*costs.parts[name]))
     shape = "oval" if name in ("input", "output") else "box"
-    dot.node(name, label=html(text_table(*labels[name])), shape=shape, fillcolor=STAGE_COLOUR)
+    dot.node(name, label=html(text_table(*lines)), shape=shape, fillcolor=STAGE_COLOUR)
 
 
 def _head_detail(spec: Spec) -> str:
@@ -151,13 +222,16 @@ def _head_detail(spec: Spec) -> str:
     if head.type == "sequence":
         return f"per token → C={head.num_classes}"
     if head.type == "lm":
-        return "tied to the embedding" if head.tie_weights else f"D={spec.hidden_dim} → V={spec.vocab_size}"
+        return (
+            "tied to the embedding"
+            if head.tie_weights
+            else f"D={spec.hidden_dim} → V={spec.vocab_size}"
+        )
     return "identity"
 
 
-def _title(spec: Spec, graph: nx.DiGraph, costs: Costs | None) -> str:
-    count = sum(1 for _ in blocks(graph))
-    facts = [f"{count} blocks", f"D={spec.hidden_dim}", f"N≤{spec.max_sequence_length}"]
+def _title(spec: Spec, num_blocks: int, costs: Costs | None) -> str:
+    facts = [f"{num_blocks:,} blocks", f"D={spec.hidden_dim}", f"N≤{spec.max_sequence_length}"]
     if spec.positional_encoding in ("rotary", "alibi"):
         facts.append(f"{spec.positional_encoding} positions")
     if spec.causal:

@@ -126,13 +126,17 @@ def layer_table(
         )
         inner = f'<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="2"><TR>{branches}</TR></TABLE>'
         cells.append(inner)
-    return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{_rows(cells)}</TABLE>'
+    return (
+        f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{_rows(cells)}</TABLE>'
+    )
 
 
 def text_table(title: str, *lines: str) -> str:
     """A bold title over small muted lines (input, embedding, head, ... nodes)."""
     cells = [f"<B>{escape(title)}</B>", *(_small(escape(line), MUTED) for line in lines if line)]
-    return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{_rows(cells)}</TABLE>'
+    return (
+        f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{_rows(cells)}</TABLE>'
+    )
 
 
 def legend_table(families: Iterable[str]) -> str:
@@ -140,9 +144,10 @@ def legend_table(families: Iterable[str]) -> str:
     rows = ['<TR><TD COLSPAN="2"><B>legend</B></TD></TR>']
     for family in dict.fromkeys(families):
         style = family_style(family)
+        group = _small(escape(f"({style.group})"), MUTED)
         rows.append(
             f'<TR><TD BGCOLOR="{style.colour}" WIDTH="16"> </TD>'
-            f'<TD ALIGN="LEFT">{escape(family)} {_small(escape(f"({style.group})"), MUTED)}</TD></TR>'
+            f'<TD ALIGN="LEFT">{escape(family)} {group}</TD></TR>'
         )
     body = "".join(rows)
     return f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">{body}</TABLE>'

@@ -90,3 +90,13 @@ def leaves(nodes: Sequence[Node]) -> Iterator[Leaf]:
             yield node
         else:
             yield from leaves(node.items)
+
+
+def one_period(items: Sequence[Item]) -> list[Item]:
+    """The pattern with every repeat count set to 1: the blocks a collapsed view draws."""
+    return [
+        RepeatSpec(repeat=1, layers=one_period(item.layers))
+        if isinstance(item, RepeatSpec)
+        else item
+        for item in items
+    ]

@@ -29,8 +29,7 @@ _TOKEN_NAMES = {
     "REPEAT": "'repeat'",
     "LAYERS": "'layers'",
     "MODEL": "'model'",
-    "TRUE": "'true'",
-    "FALSE": "'false'",
+    "BOOL": "true or false",
 }
 
 
@@ -63,6 +62,9 @@ class _ToNodes(Transformer):
 
     def float(self, items: list[Token]) -> Scalar:
         return Scalar(float(items[0]), self._at(items[0]), "float")
+
+    def boolean(self, items: list[Token]) -> Scalar:
+        return Scalar(str(items[0]) == "true", self._at(items[0]), "bool")
 
     def string(self, items: list[Token]) -> Scalar:
         raw = str(items[0])[1:-1]
@@ -118,7 +120,7 @@ def _node_pos(node: Node | Arg) -> Pos:
     return node.pos
 
 
-def _check_size(text: str, file: str) -> None:
+def check_size(text: str, file: str) -> None:
     if len(text) > MAX_SPEC_CHARS:
         raise SpecError(
             [Problem(f"spec is {len(text):,} characters; the limit is {MAX_SPEC_CHARS:,}", file=file)]
@@ -170,7 +172,7 @@ def _syntax_error(err: UnexpectedInput, text: str, origin: Pos, file: str) -> Sp
 def parse_pattern(text: str, origin: Pos | None = None, file: str = "<spec>") -> list[Node]:
     """Parse a layer pattern such as ``repeat 6 [fourier, lst(dct)]`` into nodes."""
     origin = origin or Pos()
-    _check_size(text, file)
+    check_size(text, file)
     if not text.strip():
         raise SpecError([Problem("empty layer pattern", origin.line, origin.column, file)])
     try:
@@ -185,7 +187,7 @@ def parse_model_text(text: str, file: str = "<spec>") -> tuple[str, Pos, list[tu
 
     Returns the model name, its position and the ``(key, key position, value)`` fields.
     """
-    _check_size(text, file)
+    check_size(text, file)
     try:
         tree = _parser("model").parse(text)
     except UnexpectedInput as err:

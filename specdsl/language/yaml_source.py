@@ -6,6 +6,8 @@ Only the YAML core tags (str, int, float, bool, null, map, seq) are accepted, so
 
 from __future__ import annotations
 
+import bisect
+
 import yaml
 
 from specdsl.errors import Problem, SpecError
@@ -15,13 +17,27 @@ _CORE = "tag:yaml.org,2002:"
 _SCALAR_KINDS = {"str": "string", "int": "int", "float": "float", "bool": "bool", "null": "null"}
 
 
-def _pos(node: yaml.Node) -> Pos:
-    return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
+class _Lines:
+    """Character offset -> 1-based line:column, counting only ``\\n`` as a line break.
+
+    PyYAML also breaks lines at ``\\r``, NEL and the Unicode separators; positions are
+    reported the way editors and ``str.split("\\n")`` count them instead.
+    """
+
+    def __init__(self, text: str):
+        self.starts = [0] + [i + 1 for i, char in enumerate(text) if char == "\n"]
+
+    def pos(self, mark: yaml.Mark | None) -> Pos:
+        if mark is None:
+            return Pos()
+        line = bisect.bisect_right(self.starts, mark.index)
+        return Pos(line, mark.index - self.starts[line - 1] + 1)
 
 
 class _Reader:
-    def __init__(self, file: str):
+    def __init__(self, file: str, lines: _Lines):
         self.file = file
+        self.lines = lines
         self.problems: list[Problem] = []
         self._constructor = yaml.SafeLoader("")
         self._seen: set[int] = set()
@@ -30,7 +46,7 @@ class _Reader:
         self.problems.append(Problem(message, pos.line, pos.column, self.file, hint))
 
     def convert(self, node: yaml.Node) -> Node:
-        pos = _pos(node)
+        pos = self.lines.pos(node.start_mark)
         if id(node) in self._seen:
             self.problem("YAML aliases (*name) are not allowed", pos, "write the value out")
             return Scalar(None, pos, "null")
@@ -56,7 +72,7 @@ class _Reader:
     def _mapping(self, node: yaml.MappingNode, pos: Pos) -> Mapping:
         mapping = Mapping(pos=pos)
         for key_node, value_node in node.value:
-            key_pos = _pos(key_node)
+            key_pos = self.lines.pos(key_node.start_mark)
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _CORE + "merge":
                 self.problem("mapping keys must be plain names", key_pos)
                 continue
@@ -75,17 +91,21 @@ def read_yaml(text: str, file: str = "<spec>") -> Node:
     """Parse YAML text into located nodes; raise SpecError on any problem."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise SpecError([Problem("YAML nesting is too deep", file=file)]) from None
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        pos = _Lines(text).pos(err.problem_mark or err.context_mark)
         message = f"YAML syntax error: {err.problem or err.context}"
-        raise SpecError([Problem(message, line, column, file)]) from None
+        raise SpecError([Problem(message, pos.line, pos.column, file)]) from None
     except yaml.YAMLError as err:
         raise SpecError([Problem(f"YAML error: {err}", file=file)]) from None
     if root is None:
         raise SpecError([Problem("empty spec", file=file)])
-    reader = _Reader(file)
-    node = reader.convert(root)
+    reader = _Reader(file, _Lines(text))
+    try:
+        node = reader.convert(root)
+    except RecursionError:
+        raise SpecError([Problem("YAML nesting is too deep", file=file)]) from None
     if reader.problems:
         raise SpecError(reader.problems)
     return node

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-
 import torch
 from torch import Tensor, nn
+
+from specdsl.library.attention._shared import cached_tensors
 
 
 class SinusoidalPositional(nn.Module):
@@ -36,8 +36,9 @@ class LearnedPositional(nn.Module):
         return x + self.weight[: x.shape[-2]].to(x.dtype)
 
 
-@lru_cache(maxsize=32)
+@cached_tensors
 def _rotary_table(n: int, dim: int, device: torch.device, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+    """Cosines and sines of ``position * 10000^(-2i/dim)``, shape ``(n, dim/2)``, cached."""
     inv_freq = 1.0 / (1e4 ** (torch.arange(0, dim, 2, dtype=torch.float64, device=device) / dim))
     angles = torch.arange(n, dtype=torch.float64, device=device)[:, None] * inv_freq
     return angles.cos().to(dtype), angles.sin().to(dtype)
@@ -46,7 +47,8 @@ def _rotary_table(n: int, dim: int, device: torch.device, dtype: torch.dtype) ->
 def apply_rotary(x: Tensor) -> Tensor:
     """Rotate ``(B, H, N, d)`` queries or keys by their position (RoPE, Su et al. 2021).
 
-    Channel pairs ``(i, i + d/2)`` rotate by ``position * 10000^(-2i/d)``.
+    Channel pairs ``(i, i + d/2)`` rotate by the angle ``position * 10000^(-2i/d)``; an odd
+    last channel is left as is. Scores ``q_i . k_j`` then depend on ``i - j`` only.
     """
     n, dim = x.shape[-2], x.shape[-1]
     cos, sin = _rotary_table(n, dim - dim % 2, x.device, x.dtype)
@@ -57,12 +59,14 @@ def apply_rotary(x: Tensor) -> Tensor:
 
 
 def alibi_slopes(heads: int) -> Tensor:
-    """Per-head ALiBi slopes: the geometric sequence ``2^(-8 h / H)``, h = 1..H."""
-    return torch.tensor([2.0 ** (-8.0 * (h + 1) / heads) for h in range(heads)])
+    """Per-head ALiBi slopes: the geometric sequence ``2^(-8 h / H)``, h = 1..H (float64)."""
+    return torch.exp2(-8.0 * torch.arange(1, heads + 1, dtype=torch.float64) / heads)
 
 
-def alibi_bias(heads: int, n: int, causal: bool, device: torch.device, dtype: torch.dtype) -> Tensor:
-    """ALiBi bias ``-slope_h * |i - j|`` of shape ``(H, n, n)`` (Press et al. 2022)."""
-    position = torch.arange(n, device=device)
-    distance = (position[:, None] - position[None, :]).abs().to(dtype)
-    return -alibi_slopes(heads).to(device, dtype)[:, None, None] * distance
+@cached_tensors
+def alibi_bias(heads: int, n: int, device: torch.device, dtype: torch.dtype) -> Tensor:
+    """ALiBi bias ``-slope_h * |i - j|`` of shape ``(H, n, n)`` (Press et al. 2022), cached."""
+    position = torch.arange(n, dtype=torch.float64)
+    distance = (position[:, None] - position[None, :]).abs()
+    bias = -alibi_slopes(heads)[:, None, None] * distance
+    return bias.to(device=device, dtype=dtype)

@@ -36,7 +36,9 @@ def test_wavedec_waverec_match_pywt(wavelet):
             coeffs = t.decompose(x)
             assert_coeffs_match(coeffs, pywt.wavedec(x.numpy(), wavelet, mode, level=levels))
             rec = t.reconstruct(coeffs)
-            theirs = pywt.waverec(pywt.wavedec(x.numpy(), wavelet, mode, level=levels), wavelet, mode)
+            theirs = pywt.waverec(
+                pywt.wavedec(x.numpy(), wavelet, mode, level=levels), wavelet, mode
+            )
             assert rel_err(rec, theirs) < 1e-10
             assert rel_err(t.reconstruct(coeffs, output_len=n), x.numpy()) < 1e-10
 
@@ -88,7 +90,7 @@ def test_any_dim_and_batch_shape():
 
 def test_levels_none_uses_max_and_zero_is_identity():
     x = torch.randn(100, dtype=torch.float64)
-    ca, details = DWT1D("db2", levels=None).decompose(x)
+    _, details = DWT1D("db2", levels=None).decompose(x)
     assert len(details) == pywt.dwt_max_level(100, 4)
     ca0, details0 = DWT1D("db2", levels=0).decompose(x)
     assert details0 == [] and torch.equal(ca0, x)

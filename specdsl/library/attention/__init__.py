@@ -1,4 +1,8 @@
-"""Softmax multi-head attention: schema and cost formula."""
+"""Softmax multi-head attention: schema and cost formula (no torch).
+
+Also home of :class:`AttentionLayerConfig`, the fields every multi-head layer shares,
+and of the projection cost every attention-type layer pays.
+"""
 
 from __future__ import annotations
 
@@ -16,15 +20,32 @@ class AttentionLayerConfig(LayerConfig):
 
     @model_validator(mode="after")
     def _heads_divide_width(self) -> AttentionLayerConfig:
-        if self.hidden_dim % self.num_heads:
+        if self.hidden_dim % self.num_heads and self.explicit_head_dim() is None:
             raise ValueError(
                 f"hidden_dim ({self.hidden_dim}) must be divisible by num_heads ({self.num_heads})"
             )
         return self
 
+    def explicit_head_dim(self) -> int | None:
+        """A head width set by the layer itself (None: ``hidden_dim // num_heads``)."""
+        return None
+
     @property
-    def head_dim(self) -> int:
-        return self.hidden_dim // self.num_heads
+    def resolved_head_dim(self) -> int:
+        """Width of one head."""
+        explicit = self.explicit_head_dim()
+        return explicit if explicit is not None else self.hidden_dim // self.num_heads
+
+    @property
+    def inner_dim(self) -> int:
+        """Width of the concatenated heads (``num_heads * head_dim``)."""
+        return self.num_heads * self.resolved_head_dim
+
+
+def projections_cost(dims: Dims, inner_dim: int, bias: bool = True) -> Cost:
+    """The fused ``D -> 3 inner`` QKV projection plus the ``inner -> D`` output projection."""
+    d = dims.hidden_dim
+    return linear_cost(dims, d, 3 * inner_dim, bias=bias) + linear_cost(dims, inner_dim, d, bias=bias)
 
 
 def sdpa_flops(dims: Dims, heads: int, head_dim: int) -> int:
@@ -47,17 +68,17 @@ class StandardAttentionConfig(AttentionLayerConfig):
     causal: bool = False
 
     def cost(self, dims: Dims) -> Cost:
-        d = dims.hidden_dim
-        qkv = linear_cost(dims, d, 3 * d)
-        out = linear_cost(dims, d, d)
-        n = dims.seq_len
+        b, n, h = dims.batch, dims.seq_len, self.num_heads
         scores = Cost(
-            matmul_flops=sdpa_flops(dims, self.num_heads, self.head_dim),
-            other_flops=5 * dims.batch * self.num_heads * n * n,  # scale, softmax
-            activation_bytes=4 * dims.batch * n * d * dims.dtype_bytes,  # q, k, v, output
+            matmul_flops=sdpa_flops(dims, h, self.resolved_head_dim),
+            # other_flops = 5 B H n^2: scale, mask/bias add, and softmax's max, exp, sum-divide
+            # per score (docs/layers/attention_family.md).
+            other_flops=5 * b * h * n * n,
+            # q, k, v, the attention output and the per-row softmax statistics.
+            activation_bytes=(4 * b * n * dims.hidden_dim + b * h * n) * dims.dtype_bytes,
             complexity="O(n^2)",
         )
-        return qkv + scores + out
+        return projections_cost(dims, self.inner_dim) + scores
 
 
 __all__ = ["AttentionLayerConfig", "StandardAttentionConfig"]

@@ -104,7 +104,9 @@ class BlockConfig(LayerConfig):
             raise ValueError(f"num_mixers: {type(self).entry.name} takes {wanted}, got {count}")
         return count
 
-    def cost(self, dims: Dims, ffn_hidden_dim: int | None = None, num_mixers: int | None = None) -> Cost:
+    def cost(
+        self, dims: Dims, ffn_hidden_dim: int | None = None, num_mixers: int | None = None
+    ) -> Cost:
         """Norms, feed-forward, residuals and mixer combination at ``dims``.
 
         Parameters
@@ -125,7 +127,9 @@ class BlockConfig(LayerConfig):
         return Cost()
 
 
-def block_cost(config: BlockConfig, dims: Dims, children: Sequence[Cost], ffn_hidden_dim: int) -> Cost:
+def block_cost(
+    config: BlockConfig, dims: Dims, children: Sequence[Cost], ffn_hidden_dim: int
+) -> Cost:
     """The whole composite block: its own parts plus every child mixer.
 
     Parameters

@@ -1,3 +1,90 @@
-"""fno layers (to be registered)."""
+"""Fourier neural operator (FNO) layer: schema and cost formula (torch-free).
 
-__all__: list[str] = []
+``y = act(K x + W x)``: ``K`` a spectral convolution keeping ``modes`` sequence
+frequencies with a complex ``D x D`` weight per mode, ``W`` a pointwise linear map.
+``causal=true`` replaces ``K`` by an exactly causal convolution with the causal half of
+its impulse response at ``max_sequence_length`` (docs/layers/fourier_family.md).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from specdsl.library.base import Cost, Dims, LayerConfig, fft_flops, linear_cost, register_layer
+from specdsl.library.fourier.costs import causal_conv_cost, pair_matmul_flops
+
+FNOActivation = Literal["gelu", "relu", "silu", "tanh", "identity"]
+
+
+def spectral_conv_cost(
+    batch: int, n: int, c_in: int, c_out: int, modes: int, dtype_bytes: int = 4
+) -> Cost:
+    """:class:`SpectralConv1d` on ``(batch, n, c_in)``: rfft per input channel, one complex
+    ``c_in x c_out`` product per retained mode (a pair matmul), irfft per output channel."""
+    kept = min(modes, n // 2 + 1)
+    return Cost(
+        params=2 * c_in * c_out * modes,
+        matmul_flops=pair_matmul_flops(batch, c_in, c_out) * kept,
+        other_flops=batch * (c_in + c_out) * fft_flops(n, real=True),
+        activation_bytes=2 * batch * kept * c_in * dtype_bytes,  # the kept spectrum
+        complexity="O(n log n)",
+    )
+
+
+def causal_spectral_cost(
+    batch: int, n: int, c_in: int, c_out: int, modes: int, length: int
+) -> Cost:
+    """Causal :class:`SpectralConv1d`: the kernel ``irfft`` (``c_in c_out`` transforms of
+    ``length``) and the exact causal convolution with its causal half."""
+    kernel = Cost(
+        params=2 * c_in * c_out * modes, other_flops=c_in * c_out * fft_flops(length, real=True)
+    )
+    return kernel + causal_conv_cost(batch, n, c_in, c_out)
+
+
+@register_layer(
+    "fno",
+    module="specdsl.library.fno.modules:FourierNeuralOperator",
+    family="fno",
+    positional=("modes",),
+    context={"hidden_dim": "hidden_dim", "max_sequence_length": "max_sequence_length"},
+    math="y = act(irfft(R * trunc_modes(rfft_seq(x))) + W x)",
+    reference="Li et al., Fourier Neural Operator for Parametric Partial Differential "
+    "Equations, ICLR 2021",
+)
+class FourierNeuralOperatorConfig(LayerConfig):
+    """FNO layer: spectral convolution on the lowest modes plus a pointwise linear path."""
+
+    hidden_dim: int = Field(gt=0)
+    modes: int = Field(default=16, gt=0)
+    activation: FNOActivation = "gelu"
+    use_spectral_conv: bool = True
+    use_linear: bool = True
+    causal: bool = False
+    max_sequence_length: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _some_path(self) -> FourierNeuralOperatorConfig:
+        if not (self.use_spectral_conv or self.use_linear):
+            raise ValueError("use_spectral_conv and use_linear cannot both be false")
+        return self
+
+    def cost(self, dims: Dims) -> Cost:
+        b, n, d = dims.batch, dims.seq_len, dims.hidden_dim
+        total = Cost(other_flops=b * n * d)  # the activation
+        if self.use_spectral_conv:
+            if self.causal:
+                length = self.max_sequence_length or n
+                total += causal_spectral_cost(b, n, d, d, self.modes, length)
+            else:
+                total += spectral_conv_cost(b, n, d, d, self.modes, dims.dtype_bytes)
+        if self.use_linear:
+            total += linear_cost(dims, d, d)
+        if self.use_spectral_conv and self.use_linear:
+            total += Cost(other_flops=b * n * d)  # the sum of both paths
+        return total
+
+
+__all__ = ["FourierNeuralOperatorConfig"]

@@ -1,14 +1,57 @@
-"""Fourier token mixers (FNet family): schemas and cost formulas."""
+"""Fourier token mixers (FNet family): schemas and cost formulas.
+
+All four layers compute the real part of a DFT of the input (no parameters). FLOP counts
+follow docs/layers/fourier_family.md: ``fft_flops(N)`` = ``5 N log2 N`` for a complex FFT,
+``fft_flops(N, real=True)`` = ``2.5 N log2 N`` for a real-input one, per transform.
+"""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from specdsl.library.base import Cost, Dims, LayerConfig, fft_flops, register_layer
 
 FFTNorm = Literal["ortho", "forward", "backward"]
+_REFERENCE = "Lee-Thorp et al., FNet: Mixing Tokens with Fourier Transforms, NAACL 2022"
+_NOT_CAUSAL = "the DFT over the sequence mixes every position with every other"
+
+
+def real_dft_flops(dims: Dims, sequence: bool, hidden: bool) -> int:
+    """FLOPs of ``Re(DFT)`` over the chosen axes computed from real-input FFTs.
+
+    The last transformed axis uses a real FFT on every row; the sequence axis, when it is
+    not the only one, is a complex FFT on the ``D//2 + 1`` retained hidden bins. The
+    Hermitian completion is a gather (no FLOPs).
+    """
+    b, n, d = dims.batch, dims.seq_len, dims.hidden_dim
+    if hidden and sequence:
+        return b * (n * fft_flops(d, real=True) + (d // 2 + 1) * fft_flops(n))
+    if hidden:
+        return b * n * fft_flops(d, real=True)
+    return b * d * fft_flops(n, real=True)
+
+
+def fft2_flops(dims: Dims) -> int:
+    """FLOPs of ``torch.fft.fft2`` on real input: real FFTs over hidden (``n`` rows), then
+    complex FFTs over the sequence on all ``d`` columns (the full spectrum)."""
+    b, n, d = dims.batch, dims.seq_len, dims.hidden_dim
+    return b * (n * fft_flops(d, real=True) + d * fft_flops(n))
+
+
+def _mixing_cost(other_flops: int) -> Cost:
+    return Cost(other_flops=other_flops, activation_bytes=0, complexity="O(n log n)")
+
+
+class FourierLayerConfig(LayerConfig):
+    """Fields shared by the FNet-family layers."""
+
+    hidden_dim: int = Field(gt=0)
+    dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
+    norm_eps: float = Field(default=1e-5, gt=0.0)
+    energy_tolerance: float = Field(default=1e-4, gt=0.0)
+    fft_norm: FFTNorm = "ortho"
 
 
 @register_layer(
@@ -17,27 +60,93 @@ FFTNorm = Literal["ortho", "forward", "backward"]
     family="fourier",
     positional=("fft_norm",),
     math="y = Re(FFT_seq(FFT_hidden(x)))",
-    reference="Lee-Thorp et al., FNet: Mixing Tokens with Fourier Transforms, NAACL 2022",
+    reference=_REFERENCE,
     causal="the 2-D DFT mixes every position with every other",
 )
-class FourierMixingConfig(LayerConfig):
+class FourierMixingConfig(FourierLayerConfig):
     """FNet token mixing: the real part of the 2-D DFT over sequence and hidden."""
 
-    hidden_dim: int = Field(gt=0)
-    dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
-    norm_eps: float = Field(default=1e-5, gt=0.0)
-    energy_tolerance: float = Field(default=1e-4, gt=0.0)
-    fft_norm: FFTNorm = "ortho"
     keep_complex: bool = False
 
+    @model_validator(mode="after")
+    def _real_output(self) -> FourierMixingConfig:
+        if self.keep_complex:
+            raise ValueError(
+                "keep_complex=true returns the complex spectrum, which cannot feed the residual"
+                " block; use FourierMixing(keep_complex=True) from Python instead"
+            )
+        return self
+
     def cost(self, dims: Dims) -> Cost:
-        n, d = dims.seq_len, dims.hidden_dim
-        # One complex 2-D FFT of n*d points per sequence (5 N log2 N, N = n*d).
-        return Cost(
-            other_flops=dims.batch * fft_flops(n * d),
-            activation_bytes=0,
-            complexity="O(n log n)",
-        )
+        return _mixing_cost(fft2_flops(dims))
 
 
-__all__ = ["FourierMixingConfig"]
+@register_layer(
+    "fourier_1d",
+    module="specdsl.library.fourier.modules:FourierMixing1D",
+    family="fourier",
+    positional=("fft_norm",),
+    math="y = Re(FFT_seq(x))",
+    reference=_REFERENCE,
+    causal=_NOT_CAUSAL,
+)
+class FourierMixing1DConfig(FourierLayerConfig):
+    """Real part of the DFT over the sequence axis only."""
+
+    def cost(self, dims: Dims) -> Cost:
+        return _mixing_cost(real_dft_flops(dims, sequence=True, hidden=False))
+
+
+@register_layer(
+    "real_fourier",
+    module="specdsl.library.fourier.modules:RealFourierMixing",
+    family="fourier",
+    positional=("fft_norm",),
+    math="y = Re(FFT_seq(FFT_hidden(x))) via rfft over hidden + Hermitian symmetry",
+    reference=_REFERENCE,
+    causal="the 2-D DFT mixes every position with every other",
+)
+class RealFourierMixingConfig(FourierLayerConfig):
+    """FNet mixing computed with real-input FFTs (same function as ``fourier``)."""
+
+    use_real_fft: bool = True
+
+    def cost(self, dims: Dims) -> Cost:
+        if not self.use_real_fft:
+            return _mixing_cost(fft2_flops(dims))
+        return _mixing_cost(real_dft_flops(dims, sequence=True, hidden=True))
+
+
+@register_layer(
+    "fourier_separable",
+    module="specdsl.library.fourier.modules:SeparableFourierMixing",
+    family="fourier",
+    math="y = Re(FFT_seq?(FFT_hidden?(x)))",
+    reference=_REFERENCE,
+    causal=_NOT_CAUSAL,
+)
+class SeparableFourierMixingConfig(FourierLayerConfig):
+    """Real part of the DFT over the hidden axis, the sequence axis, or both."""
+
+    mix_features: bool = True
+    mix_sequence: bool = True
+
+    @model_validator(mode="after")
+    def _some_axis(self) -> SeparableFourierMixingConfig:
+        if not (self.mix_features or self.mix_sequence):
+            raise ValueError(
+                "mix_features and mix_sequence cannot both be false (the layer would mix nothing)"
+            )
+        return self
+
+    def cost(self, dims: Dims) -> Cost:
+        return _mixing_cost(real_dft_flops(dims, self.mix_sequence, self.mix_features))
+
+
+__all__ = [
+    "FourierLayerConfig",
+    "FourierMixing1DConfig",
+    "FourierMixingConfig",
+    "RealFourierMixingConfig",
+    "SeparableFourierMixingConfig",
+]

@@ -1,31 +1,134 @@
-"""Linear spectral transform (LST) attention: schema and cost formula."""
+"""Linear spectral transform (LST) attention family: schemas and cost formulas (no torch).
+
+Every layer here computes, per head and along the sequence,
+``y = T^-1(T(q) * T(k) * T(v) * scale)`` with ``T`` one of DCT-II, DST-II, the
+Walsh-Hadamard transform (zero-padded to a power of two, then cropped) or the real FFT,
+followed by the output projection. Heads are split into contiguous groups, one transform
+each. With ``causal=true`` output ``t`` is the same formula evaluated with every position
+after ``t`` treated as padding (see docs/layers/attention_family.md): ``O(n^2)``.
+"""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from specdsl.library.attention import AttentionLayerConfig
-from specdsl.library.base import Cost, Dims, fft_flops, linear_cost, log2, register_layer
+from specdsl.library.attention import AttentionLayerConfig, projections_cost
+from specdsl.library.base import Cost, Dims, fft_flops, log2, register_layer
 
 LSTType = Literal["dct", "dst", "hadamard", "mixed"]
-
-
-def transform_flops(kind: str, n: int) -> int:
-    """FLOPs of one length-``n`` transform (docs/estimates.md).
-
-    DCT/DST: one real FFT of length n (Makhoul) plus ``6 n`` for reordering and twiddles;
-    Walsh-Hadamard: ``n log2 n`` additions at the next power of two.
-    """
-    if kind == "hadamard":
-        padded = 1 << max(0, (n - 1).bit_length())
-        return round(padded * log2(padded))
-    return fft_flops(n, real=True) + 6 * n
+TRANSFORMS = ("dct", "dst", "hadamard", "fft")  # the per-head transform kinds
 
 
 def padded_length(kind: str, n: int) -> int:
+    """Length the transform runs at: the next power of two for Hadamard, else ``n``."""
     return 1 << max(0, (n - 1).bit_length()) if kind == "hadamard" else n
+
+
+def spectrum_length(kind: str, n: int) -> int:
+    """Number of transform coefficients: ``n // 2 + 1`` complex bins for the real FFT."""
+    return n // 2 + 1 if kind == "fft" else padded_length(kind, n)
+
+
+def split_heads(kinds: tuple[str, ...], num_heads: int) -> list[tuple[str, int]]:
+    """Contiguous head groups ``[(kind, count), ...]``, counts as even as possible.
+
+    The first ``num_heads % len(kinds)`` kinds get one extra head.
+    """
+    share, extra = divmod(num_heads, len(kinds))
+    groups = [(kind, share + (i < extra)) for i, kind in enumerate(kinds)]
+    return [(kind, count) for kind, count in groups if count]
+
+
+def transform_flops(kind: str, n: int) -> float:
+    """FLOPs of one forward or inverse transform of a length-``n`` column.
+
+    DCT/DST (Makhoul): one real FFT of length n, ``2.5 n log2 n``, plus ``6 n`` for the
+    reordering and complex twiddle; Walsh-Hadamard at ``m = next_pow2(n)``: ``m log2 m``
+    additions plus ``m`` for the scaling; real FFT / inverse real FFT: ``2.5 n log2 n``.
+    """
+    if kind == "hadamard":
+        m = padded_length(kind, n)
+        return m * log2(m) + m
+    if kind == "fft":
+        return fft_flops(n, real=True)
+    return fft_flops(n, real=True) + 6 * n
+
+
+def column_flops(kind: str, n: int, causal: bool) -> float:
+    """Element-wise and transform FLOPs of one (batch, channel) column of one head.
+
+    Non-causal: 3 forward + 1 inverse transform, and two spectral products
+    (``2 s`` real, ``12 s`` for complex bins, ``s`` = spectrum length).
+    Causal (prefix operator, ``s x n`` per column): real ``10 n s`` = building ``T[f, i] x_i``
+    for q, k, v (``3 n s``), their prefix sums (``3 n s``), the triple product (``2 n s``)
+    and the contraction with ``T^-1`` (``2 n s``); complex (FFT) ``32 n s`` for the same
+    steps in complex arithmetic (``6 + 6 + 12 + 6 + 2``).
+    DST heads add ``4 n``: the ``(-1)^i`` modulation of q, k, v and of the output.
+    """
+    s = spectrum_length(kind, n)
+    if causal:
+        work = (32 if kind == "fft" else 10) * n * s
+    else:
+        work = 4 * transform_flops(kind, n) + (12 if kind == "fft" else 2) * s
+    return work + (4 * n if kind == "dst" else 0)
+
+
+def transform_attention_cost(
+    dims: Dims,
+    groups: list[tuple[str, int]],
+    head_dim: int,
+    learnable_scale: bool,
+    use_bias: bool,
+    causal: bool,
+) -> Cost:
+    """Cost of an LST-type layer whose heads are split into ``groups`` of transforms."""
+    b, n, d = dims.batch, dims.seq_len, dims.hidden_dim
+    columns = [(kind, b * count * head_dim) for kind, count in groups]
+    other = sum(cols * column_flops(kind, n, causal) for kind, cols in columns)
+    if learnable_scale:
+        other += b * n * d  # v * scale
+    if causal:
+        stored = sum(cols * (3 * n + 4 * n * spectrum_length(kind, n)) for kind, cols in columns)
+    else:
+        stored = sum(cols * (3 * n + 4 * spectrum_length(kind, n)) for kind, cols in columns)
+    mixing = Cost(
+        params=d if learnable_scale else 0,
+        other_flops=round(other),
+        activation_bytes=stored * dims.dtype_bytes,
+        complexity="O(n^2)" if causal else "O(n log n)",
+    )
+    return projections_cost(dims, d, bias=use_bias) + mixing
+
+
+class _TransformAttentionConfig(AttentionLayerConfig):
+    """Shared by the LST family: ``causal`` and the cost from :meth:`head_groups`."""
+
+    causal: bool = False
+
+    def head_groups(self) -> list[tuple[str, int]]:
+        raise NotImplementedError
+
+    def uses_scale(self) -> bool:
+        return bool(getattr(self, "learnable_scale", False))
+
+    def uses_bias(self) -> bool:
+        return bool(getattr(self, "use_bias", True))
+
+    def cost(self, dims: Dims) -> Cost:
+        return transform_attention_cost(
+            dims,
+            self.head_groups(),
+            self.resolved_head_dim,
+            self.uses_scale(),
+            self.uses_bias(),
+            self.causal,
+        )
+
+
+_LST_MATH = "y = W_o T^-1(T(q) * T(k) * T(v) * scale), T along the sequence per head"
+_LST_REFERENCE = "Lee-Thorp et al. 2022 (FNet); Tay et al. 2021 (Long Range Arena)"
 
 
 @register_layer(
@@ -33,10 +136,10 @@ def padded_length(kind: str, n: int) -> int:
     module="specdsl.library.lst.modules:LSTAttention",
     family="lst",
     positional=("transform_type",),
-    math="y = W_o T^-1(T(q) * T(k) * T(v) * scale), T = DCT | DST | Hadamard over the sequence",
-    reference="Lee-Thorp et al. 2022 (FNet); Tay et al. 2021 (Long Range Arena)",
+    math=_LST_MATH + ", T = DCT | DST | Hadamard | mixed over heads",
+    reference=_LST_REFERENCE,
 )
-class LSTAttentionConfig(AttentionLayerConfig):
+class LSTAttentionConfig(_TransformAttentionConfig):
     """Linear spectral transform attention: products in a DCT/DST/Hadamard domain."""
 
     transform_type: LSTType = "dct"
@@ -44,22 +147,92 @@ class LSTAttentionConfig(AttentionLayerConfig):
     normalize: bool = True
     use_bias: bool = True
 
-    def cost(self, dims: Dims) -> Cost:
-        d = dims.hidden_dim
-        n = dims.seq_len
-        columns = dims.batch * d  # one transform per (batch, channel) along the sequence
-        kinds = ["dct", "dst", "hadamard"] if self.transform_type == "mixed" else [self.transform_type]
-        per_column = sum(transform_flops(k, n) for k in kinds) / len(kinds)
-        m = max(padded_length(k, n) for k in kinds)
-        mixing = Cost(
-            other_flops=round(4 * columns * per_column) + 3 * dims.batch * m * d,
-            activation_bytes=7 * dims.batch * m * d * dims.dtype_bytes,
-            complexity="O(n log n)",
-        )
-        scale = Cost(params=self.num_heads * self.head_dim if self.learnable_scale else 0)
-        qkv = linear_cost(dims, d, 3 * d, bias=self.use_bias)
-        out = linear_cost(dims, d, d, bias=self.use_bias)
-        return qkv + mixing + scale + out
+    @model_validator(mode="after")
+    def _mixed_needs_heads(self) -> LSTAttentionConfig:
+        if self.transform_type == "mixed" and self.num_heads < 3:
+            raise ValueError(
+                f"transform_type 'mixed' needs num_heads >= 3 (DCT, DST and Hadamard heads), "
+                f"got {self.num_heads}"
+            )
+        return self
+
+    def head_groups(self) -> list[tuple[str, int]]:
+        kinds = ("dct", "dst", "hadamard") if self.transform_type == "mixed" else (self.transform_type,)
+        return split_heads(kinds, self.num_heads)
 
 
-__all__ = ["LSTAttentionConfig"]
+@register_layer(
+    "dct_attention",
+    module="specdsl.library.lst.modules:DCTAttention",
+    family="lst",
+    math=_LST_MATH + ", T = orthonormal DCT-II",
+    reference=_LST_REFERENCE,
+)
+class DCTAttentionConfig(_TransformAttentionConfig):
+    """LST attention with the orthonormal DCT-II on every head."""
+
+    dct_type: Literal[2] = 2
+    learnable_scale: bool = True
+
+    def head_groups(self) -> list[tuple[str, int]]:
+        return [("dct", self.num_heads)]
+
+
+@register_layer(
+    "hadamard_attention",
+    module="specdsl.library.lst.modules:HadamardAttention",
+    family="lst",
+    math=_LST_MATH + ", T = Walsh-Hadamard (zero-padded to a power of two)",
+    reference=_LST_REFERENCE,
+)
+class HadamardAttentionConfig(_TransformAttentionConfig):
+    """LST attention with the fast Walsh-Hadamard transform on every head."""
+
+    scale_by_sqrt: bool = True
+    learnable_scale: bool = True
+
+    def head_groups(self) -> list[tuple[str, int]]:
+        return [("hadamard", self.num_heads)]
+
+
+@register_layer(
+    "mixed_spectral_attention",
+    module="specdsl.library.lst.modules:MixedSpectralAttention",
+    family="lst",
+    math=_LST_MATH + ", heads split among FFT, DCT and Hadamard",
+    reference=_LST_REFERENCE,
+)
+class MixedTransformAttentionConfig(_TransformAttentionConfig):
+    """Spectral-product attention with heads split among the FFT, DCT and Hadamard."""
+
+    num_heads: int = Field(default=9, gt=0)
+    use_fft: bool = True
+    use_dct: bool = True
+    use_hadamard: bool = True
+
+    @model_validator(mode="after")
+    def _some_transform(self) -> MixedTransformAttentionConfig:
+        kinds = self.kinds()
+        if not kinds:
+            raise ValueError("enable at least one of use_fft, use_dct, use_hadamard")
+        if self.num_heads < len(kinds):
+            raise ValueError(
+                f"num_heads ({self.num_heads}) must be at least the number of enabled "
+                f"transforms ({len(kinds)})"
+            )
+        return self
+
+    def kinds(self) -> tuple[str, ...]:
+        flags = (("fft", self.use_fft), ("dct", self.use_dct), ("hadamard", self.use_hadamard))
+        return tuple(kind for kind, on in flags if on)
+
+    def head_groups(self) -> list[tuple[str, int]]:
+        return split_heads(self.kinds(), self.num_heads)
+
+
+__all__ = [
+    "DCTAttentionConfig",
+    "HadamardAttentionConfig",
+    "LSTAttentionConfig",
+    "MixedTransformAttentionConfig",
+]

@@ -1,42 +1,119 @@
-"""Linear spectral transform (LST) attention: torch module."""
+"""Linear spectral transform (LST) attention family: torch modules."""
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from specdsl.library.lst import LSTAttentionConfig, padded_length
-from specdsl.transforms import functional as T
+from specdsl.library.attention._shared import (
+    MultiHeadMixer,
+    check_choice,
+    check_int,
+    key_padding,
+)
+from specdsl.library.lst import split_heads
+from specdsl.library.lst._mixing import SpectralProduct
 
-_KINDS = ("dct", "dst", "hadamard")
-
-
-def _forward(kind: str, x: Tensor, normalize: bool) -> Tensor:
-    norm = "ortho" if normalize else None
-    if kind == "dct":
-        return T.dct(x, dim=-2, norm=norm)
-    if kind == "dst":
-        return T.dst(x, dim=-2, norm=norm)
-    return T.fwht(x, dim=-2, normalized=normalize)
+LST_TYPES = ("dct", "dst", "hadamard", "mixed")
 
 
-def _inverse(kind: str, x: Tensor, normalize: bool) -> Tensor:
-    norm = "ortho" if normalize else None
-    if kind == "dct":
-        return T.idct(x, dim=-2, norm=norm)
-    if kind == "dst":
-        return T.idst(x, dim=-2, norm=norm)
-    scale = 1.0 if normalize else 1.0 / x.shape[-2]
-    return T.fwht(x, dim=-2, normalized=normalize) * scale
+class SpectralProductAttention(MultiHeadMixer):
+    """Base of the LST family: ``W_o (T^-1(T(q) * T(k) * T(v)) * scale)`` per head.
+
+    ``T`` acts along the sequence; heads are split into contiguous groups, one transform
+    each (``head_transforms`` lists them). ``scale`` is a learnable per-(head, channel)
+    diagonal; as it is constant along the sequence it commutes with ``T``.
+
+    Parameters
+    ----------
+    hidden_dim, num_heads, dropout, use_bias
+        As for :class:`~specdsl.library.attention._shared.MultiHeadMixer`; dropout acts
+        on the mixed heads before the output projection.
+    groups : list of (kind, count)
+        Head groups, kinds among ``dct``, ``dst``, ``hadamard``, ``fft``.
+    learnable_scale : bool
+        Learn ``scale`` (initialised to ones); otherwise no scale.
+    normalize : bool
+        Orthonormal transforms; otherwise the unnormalised forward and its exact inverse.
+    causal : bool
+        Output ``t`` is the layer's output with every position after ``t`` treated as
+        padding: exactly causal, ``O(n^2)`` time and memory per channel.
+    """
+
+    def __init__(
+        self,
+        hidden_dim: int,
+        num_heads: int,
+        groups: list[tuple[str, int]],
+        learnable_scale: bool = True,
+        normalize: bool = True,
+        dropout: float = 0.0,
+        use_bias: bool = True,
+        causal: bool = False,
+    ) -> None:
+        super().__init__(hidden_dim, num_heads, dropout, use_bias=use_bias)
+        self.learnable_scale = bool(learnable_scale)
+        self.normalize = bool(normalize)
+        self.causal = bool(causal)
+        self.head_transforms = tuple(kind for kind, count in groups for _ in range(count))
+        self.mixer = SpectralProduct(groups, self.normalize)
+        self.scale = nn.Parameter(torch.ones(num_heads, self.head_dim, 1)) if learnable_scale else None
+
+    def forward(
+        self, x: Tensor, mask: Tensor | None = None, return_attention: bool = False
+    ) -> Tensor | tuple[Tensor, None]:
+        """Mix ``x`` ``(B, N, D)``; ``mask`` ``(B, N)`` (True = real) zeroes padded q, k, v.
+
+        Returns ``(B, N, D)``, or ``(output, None)`` with ``return_attention`` (there is
+        no attention matrix).
+        """
+        mask = self.check_input(x, mask)
+        qkv = self.heads(x, seq_last=True)  # (3, B, H, d, N)
+        padding = key_padding(mask, x.dtype, seq_last=True)
+        if padding is not None:
+            qkv = qkv * padding
+        y = self.mixer(qkv, self.causal)
+        if self.scale is not None:
+            y = y * self.scale.to(y.dtype)
+        out = self.merge(self.output_dropout(y), seq_last=True)
+        return (out, None) if return_attention else out
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, head_transforms={self.head_transforms}, causal={self.causal}"
 
 
-class LSTAttention(nn.Module):
-    """LST attention: ``W_o T^-1(T(q) * T(k) * T(v) * scale)`` per head.
+def _lst_groups(transform_type: str, num_heads: int) -> list[tuple[str, int]]:
+    check_choice("transform_type", transform_type, LST_TYPES)
+    if transform_type != "mixed":
+        return [(transform_type, num_heads)]
+    if num_heads < 3:
+        raise ValueError(f"transform_type 'mixed' needs num_heads >= 3, got {num_heads!r}")
+    return split_heads(("dct", "dst", "hadamard"), num_heads)
 
-    ``T`` runs along the sequence. Hadamard heads zero-pad the sequence to the next
-    power of two, mix there, and crop back, so the transform pair stays exact.
-    "mixed" assigns DCT, DST and Hadamard to heads in turn.
+
+class LSTAttention(SpectralProductAttention):
+    """Linear spectral transform attention ``W_o T^-1(T(q) * T(k) * T(v) * scale)``.
+
+    Parameters
+    ----------
+    hidden_dim : int
+        Model width, divisible by ``num_heads``.
+    num_heads : int
+        Number of heads.
+    transform_type : {"dct", "dst", "hadamard", "mixed"}
+        Transform along the sequence. Hadamard zero-pads a length that is not a power of
+        two to the next one and crops the output back. ``"mixed"`` splits the heads into
+        contiguous DCT, DST and Hadamard groups (sizes as even as possible, needs >= 3).
+    learnable_scale : bool
+        Learn a per-(head, channel) diagonal scale.
+    normalize : bool
+        Orthonormal transforms.
+    dropout : float
+        Dropout on the mixed heads.
+    use_bias : bool
+        Bias in the projections.
+    causal : bool
+        Exactly causal variant (``O(n^2)``), see :class:`SpectralProductAttention`.
     """
 
     def __init__(
@@ -48,53 +125,107 @@ class LSTAttention(nn.Module):
         normalize: bool = True,
         dropout: float = 0.0,
         use_bias: bool = True,
-    ):
-        super().__init__()
-        if hidden_dim % num_heads:
-            raise ValueError(f"hidden_dim ({hidden_dim}) must be divisible by num_heads ({num_heads})")
-        self.hidden_dim = hidden_dim
-        self.num_heads = num_heads
-        self.head_dim = hidden_dim // num_heads
+        causal: bool = False,
+    ) -> None:
+        groups = _lst_groups(transform_type, check_int("num_heads", num_heads))
+        super().__init__(
+            hidden_dim, num_heads, groups, learnable_scale, normalize, dropout, use_bias, causal
+        )
         self.transform_type = transform_type
-        self.normalize = normalize
-        self.qkv = nn.Linear(hidden_dim, 3 * hidden_dim, bias=use_bias)
-        self.out_proj = nn.Linear(hidden_dim, hidden_dim, bias=use_bias)
-        self.dropout = nn.Dropout(dropout)
-        self.scale = nn.Parameter(torch.ones(num_heads, 1, self.head_dim)) if learnable_scale else None
-        kinds = _KINDS if transform_type == "mixed" else (transform_type,)
-        head_kind = [kinds[h % len(kinds)] for h in range(num_heads)]
-        self.groups = {k: [h for h, hk in enumerate(head_kind) if hk == k] for k in kinds}
-
-    @classmethod
-    def from_config(cls, config: LSTAttentionConfig) -> LSTAttention:
-        return cls(**config.model_dump())
-
-    def _mix(self, kind: str, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
-        n = q.shape[-2]
-        m = padded_length(kind, n)
-        if m != n:
-            q, k, v = (F.pad(t, (0, 0, 0, m - n)) for t in (q, k, v))
-        product = _forward(kind, q, self.normalize) * _forward(kind, k, self.normalize)
-        product = product * _forward(kind, v, self.normalize)
-        return _inverse(kind, product, self.normalize)[..., :n, :]
-
-    def forward(
-        self, x: Tensor, mask: Tensor | None = None, return_attention: bool = False
-    ) -> Tensor | tuple[Tensor, None]:
-        b, n, _ = x.shape
-        q, k, v = self.qkv(x).view(b, n, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        if self.scale is not None:
-            v = v * self.scale
-        if len(self.groups) == 1:
-            (kind,) = self.groups
-            mixed = self._mix(kind, q, k, v)
-        else:
-            mixed = torch.empty_like(v)
-            for kind, heads in self.groups.items():  # at most three transform kinds
-                index = torch.tensor(heads, device=x.device)
-                mixed[:, index] = self._mix(kind, q[:, index], k[:, index], v[:, index])
-        out = self.out_proj(self.dropout(mixed.transpose(1, 2).reshape(b, n, self.hidden_dim)))
-        return (out, None) if return_attention else out
 
 
-__all__ = ["LSTAttention"]
+class DCTAttention(LSTAttention):
+    """LST attention with the orthonormal DCT-II on every head.
+
+    Parameters
+    ----------
+    hidden_dim, num_heads, learnable_scale, dropout, causal
+        As for :class:`LSTAttention`.
+    dct_type : int
+        DCT type; only 2 (DCT-II, inverse DCT-III) is supported.
+    """
+
+    def __init__(
+        self,
+        hidden_dim: int,
+        num_heads: int = 8,
+        dct_type: int = 2,
+        learnable_scale: bool = True,
+        dropout: float = 0.0,
+        causal: bool = False,
+    ) -> None:
+        check_choice("dct_type", dct_type, (2,))
+        super().__init__(hidden_dim, num_heads, "dct", learnable_scale, True, dropout, True, causal)
+        self.dct_type = dct_type
+
+
+class HadamardAttention(LSTAttention):
+    """LST attention with the fast Walsh-Hadamard transform on every head.
+
+    Parameters
+    ----------
+    hidden_dim, num_heads, learnable_scale, dropout, causal
+        As for :class:`LSTAttention`.
+    scale_by_sqrt : bool
+        Scale the transform by ``1 / sqrt(m)`` (orthonormal); otherwise the unnormalised
+        transform with its exact inverse ``H / m``.
+    """
+
+    def __init__(
+        self,
+        hidden_dim: int,
+        num_heads: int = 8,
+        scale_by_sqrt: bool = True,
+        learnable_scale: bool = True,
+        dropout: float = 0.0,
+        causal: bool = False,
+    ) -> None:
+        super().__init__(
+            hidden_dim, num_heads, "hadamard", learnable_scale, scale_by_sqrt, dropout, True, causal
+        )
+        self.scale_by_sqrt = bool(scale_by_sqrt)
+
+
+class MixedSpectralAttention(SpectralProductAttention):
+    """Spectral-product attention with heads split among the FFT, DCT and Hadamard.
+
+    The real FFT head computes ``irfft(rfft(q) * rfft(k) * rfft(v))`` (a circular triple
+    convolution); all transforms are orthonormal. No learnable scale.
+
+    Parameters
+    ----------
+    hidden_dim : int
+        Model width, divisible by ``num_heads``.
+    num_heads : int
+        Number of heads, at least the number of enabled transforms.
+    use_fft, use_dct, use_hadamard : bool
+        Enabled transforms, in this order; heads are split among them in contiguous
+        groups, as evenly as possible.
+    dropout : float
+        Dropout on the mixed heads.
+    causal : bool
+        Exactly causal variant (``O(n^2)``).
+    """
+
+    def __init__(
+        self,
+        hidden_dim: int,
+        num_heads: int = 9,
+        use_fft: bool = True,
+        use_dct: bool = True,
+        use_hadamard: bool = True,
+        dropout: float = 0.0,
+        causal: bool = False,
+    ) -> None:
+        flags = (("fft", use_fft), ("dct", use_dct), ("hadamard", use_hadamard))
+        kinds = tuple(kind for kind, on in flags if on)
+        if not kinds:
+            raise ValueError("enable at least one of use_fft, use_dct, use_hadamard")
+        if check_int("num_heads", num_heads) < len(kinds):
+            raise ValueError(f"num_heads must be >= {len(kinds)} (one per transform), got {num_heads}")
+        groups = split_heads(kinds, num_heads)
+        super().__init__(hidden_dim, num_heads, groups, False, True, dropout, True, causal)
+        self.use_fft, self.use_dct, self.use_hadamard = bool(use_fft), bool(use_dct), bool(use_hadamard)
+
+
+__all__ = ["DCTAttention", "HadamardAttention", "LSTAttention", "MixedSpectralAttention"]

@@ -1,0 +1,152 @@
+"""Benchmark the fast transforms of ``specdsl.transforms`` against dense matrices.
+
+For each size ``n`` the script times, on a ``(batch, channels, n)`` float32
+tensor, every fast transform, the dense-matrix product implementing the same
+linear map (matrix built once, outside the timing; skipped when the matrix would
+exceed ``--dense-max-bytes``) and ``torch.fft.rfft`` of the same size. It then
+fits the growth exponent ``d log(time) / d log(n)`` of each fast transform and
+checks it against ``--max-exponent``.
+
+Usage::
+
+    python benchmarks/transforms.py            # n = 256 ... 16384
+    python benchmarks/transforms.py --quick    # tiny smoke run (seconds)
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import specdsl.transforms as T
+
+Fn = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _first(out: torch.Tensor | tuple[torch.Tensor, ...]) -> torch.Tensor:
+    return out[0] if isinstance(out, tuple) else out
+
+
+def _dwt_db4(x: torch.Tensor) -> torch.Tensor:
+    ca, cd = T.dwt(x, "db4", "symmetric")
+    return torch.cat((ca, cd), -1)
+
+
+def _mdct(x: torch.Tensor) -> torch.Tensor:
+    return T.mdct(x, x.shape[-1])
+
+
+# name -> fast function; each is linear, so its dense matrix is fn(I)^T.
+TRANSFORMS: dict[str, Fn] = {
+    "dct": T.dct,
+    "dst": T.dst,
+    "fwht": T.fwht,
+    "dwt db4": _dwt_db4,
+    "mdct (2N=n)": _mdct,
+}
+
+
+def dense_operator(fn: Fn, n: int, dtype: torch.dtype) -> Fn:
+    """Dense equivalent of ``fn``: its matrix (built once) applied by one matmul."""
+    with torch.no_grad():
+        matrix = fn(torch.eye(n, dtype=torch.float64)).reshape(n, -1).to(dtype)
+    return lambda x: x.reshape(*x.shape[:-1], n) @ matrix
+
+
+def median_time(fn: Fn, x: torch.Tensor, repeats: int, budget_s: float) -> float:
+    """Median wall time of ``fn(x)`` over up to ``repeats`` runs (fewer past ``budget_s``)."""
+    fn(x)  # warm-up (caches, allocator)
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < repeats and (not times or time.perf_counter() - start < budget_s):
+        t0 = time.perf_counter()
+        fn(x)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def slope(sizes: list[int], times: list[float]) -> float:
+    """Least-squares slope of ``log(time)`` against ``log(n)``."""
+    lx = [math.log(s) for s in sizes]
+    ly = [math.log(t) for t in times]
+    mx, my = statistics.fmean(lx), statistics.fmean(ly)
+    num = sum((a - mx) * (b - my) for a, b in zip(lx, ly, strict=True))
+    return num / sum((a - mx) ** 2 for a in lx)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[256 << i for i in range(7)])
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--batch", type=int, nargs=2, default=[8, 256], metavar=("B", "C"))
+    p.add_argument("--dense-max-bytes", type=float, default=1e9)
+    p.add_argument("--budget", type=float, default=3.0, help="seconds per measurement")
+    p.add_argument("--max-exponent", type=float, default=1.3)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--quick", action="store_true", help="tiny sizes, one repeat")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.sizes, args.repeats, args.batch, args.threads = [16, 32, 64], 1, [2, 4], 1
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    dtype = torch.float32
+    itemsize = torch.finfo(dtype).bits // 8
+    print(
+        f"batch={tuple(args.batch)} dtype=float32 threads={args.threads} "
+        f"repeats={args.repeats} (median); times in ms; ratios = time / fast time"
+    )
+    header = (
+        f"{'n':>6} {'transform':<12} {'fast':>9} {'dense':>10} {'dense/fast':>10} "
+        f"{'rfft':>8} {'rfft/fast':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    fast_times: dict[str, list[float]] = {name: [] for name in [*TRANSFORMS, "rfft"]}
+    for n in args.sizes:
+        x = torch.randn(*args.batch, n, dtype=dtype)
+        t_rfft = median_time(lambda v: torch.fft.rfft(v), x, args.repeats, args.budget)
+        fast_times["rfft"].append(t_rfft)
+        for name, fn in TRANSFORMS.items():
+            t_fast = median_time(fn, x, args.repeats, args.budget)
+            fast_times[name].append(t_fast)
+            out_len = _first(fn(x[:1, :1])).numel()
+            if n * out_len * itemsize <= args.dense_max_bytes:
+                dense = dense_operator(fn, n, dtype)
+                t_dense = median_time(dense, x, args.repeats, args.budget)
+                dense_s, ratio_s = f"{t_dense * 1e3:10.2f}", f"{t_dense / t_fast:9.2f}x"
+            else:
+                dense_s, ratio_s = f"{'skipped*':>10}", f"{'-':>10}"
+            print(
+                f"{n:>6} {name:<12} {t_fast * 1e3:9.2f} {dense_s} {ratio_s} "
+                f"{t_rfft * 1e3:8.2f} {t_rfft / t_fast:8.2f}x"
+            )
+    print(f"* dense skipped where the matrix would exceed {args.dense_max_bytes / 1e9:g} GB")
+    print()
+    print(f"growth exponent (log-log slope of time vs n, sizes {args.sizes[0]}..{args.sizes[-1]}):")
+    failed = False
+    for name, times in fast_times.items():
+        k = slope(args.sizes, times)
+        if name == "rfft":
+            print(f"  {name:<12} {k:5.2f}  (reference)")
+            continue
+        ok = k <= args.max_exponent
+        failed |= not ok
+        print(f"  {name:<12} {k:5.2f}  {'PASS' if ok else 'FAIL'} (<= {args.max_exponent})")
+    return 0 if args.quick or not failed else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

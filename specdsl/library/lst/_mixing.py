@@ -1,0 +1,150 @@
+"""The spectral product ``T^-1(T(q) * T(k) * T(v))`` along the sequence, per head group.
+
+Heads are split into contiguous groups by transform *family*: ``cosine`` (DCT-II and
+DST-II heads together: ``DST(x) = flip(DCT(x * (-1)^i))`` and the flips cancel inside
+the product, so a DST head is a DCT head with its inputs and output multiplied by
+``(-1)^i``), ``hadamard`` and ``fourier``. Each family is one batched transform call over
+q, k and v of all its heads at once; no loop runs over heads, channels or positions.
+
+Causal mode evaluates, for every output position ``t``, the same formula with the
+positions after ``t`` treated as padding (zeroed q, k, v). With ``T`` the ``s x n`` matrix
+of the transform and ``G`` the ``n x s`` matrix of its inverse,
+
+    y_t = Re sum_f G[t, f] P_q[t, f] P_k[t, f] P_v[t, f],   P_x[t, f] = sum_{i <= t} T[f, i] x_i,
+
+computed with prefix sums (``cumsum``) over ``i``: exactly causal, ``O(n s)`` per column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from specdsl.library.attention._shared import cached_tensors
+from specdsl.library.lst import padded_length
+from specdsl.transforms import functional as T
+
+FAMILY = {"dct": "cosine", "dst": "cosine", "hadamard": "hadamard", "fft": "fourier"}
+
+
+@dataclass(frozen=True)
+class HeadGroup:
+    """Heads ``start:stop`` share one transform family; ``dst`` flags DST heads (cosine)."""
+
+    family: str
+    start: int
+    stop: int
+    dst: tuple[bool, ...]
+
+
+def plan_groups(groups: list[tuple[str, int]]) -> tuple[HeadGroup, ...]:
+    """Merge consecutive ``(kind, count)`` head groups of the same family."""
+    merged: list[HeadGroup] = []
+    start = 0
+    for kind, count in groups:
+        family, dst = FAMILY[kind], (kind == "dst",) * count
+        if merged and merged[-1].family == family:
+            last = merged.pop()
+            merged.append(HeadGroup(family, last.start, start + count, last.dst + dst))
+        else:
+            merged.append(HeadGroup(family, start, start + count, dst))
+        start += count
+    return tuple(merged)
+
+
+@cached_tensors
+def _modulation(dst: tuple[bool, ...], n: int, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``(h, 1, n)``: ``(-1)^i`` along the sequence for DST heads, 1 for DCT heads."""
+    alternating = 1.0 - 2.0 * (torch.arange(n) % 2).to(torch.float64)
+    signs = torch.where(torch.tensor(dst)[:, None], alternating, torch.ones(n, dtype=torch.float64))
+    return signs[:, None, :].to(device=device, dtype=dtype)
+
+
+@cached_tensors
+def _operators(
+    family: str, n: int, normalize: bool, dtype: torch.dtype, device: torch.device
+) -> tuple[Tensor, Tensor]:
+    """``(T^T, G)``, both ``(n, s)``: the transform and its inverse as dense matrices.
+
+    ``T^T[i, f] = T(e_i)[f]`` and ``G[t, f]`` is output ``t`` of the inverse of the unit
+    coefficient ``f``; the FFT ones are complex with ``y = Re(G X)``.
+    """
+    eye = torch.eye(n, dtype=torch.float64)
+    if family == "cosine":
+        norm = "ortho" if normalize else None
+        forward, inverse = T.dct(eye, dim=0, norm=norm), T.idct(eye, dim=0, norm=norm)
+    elif family == "hadamard":
+        m = padded_length("hadamard", n)
+        padded = torch.eye(m, dtype=torch.float64)
+        forward = T.fwht(padded[:, :n], dim=0, normalized=normalize)
+        inverse = T.ifwht(padded, dim=0, normalized=normalize)[:n]
+    else:
+        norm = "ortho" if normalize else "backward"
+        forward = torch.fft.rfft(eye, dim=0, norm=norm)
+        unit = torch.eye(n // 2 + 1, dtype=torch.complex128)
+        real = torch.fft.irfft(unit, n=n, dim=0, norm=norm)
+        imag = torch.fft.irfft(1j * unit, n=n, dim=0, norm=norm)
+        inverse = torch.complex(real, -imag)
+        dtype = {torch.float64: torch.complex128, torch.float32: torch.complex64}.get(dtype, dtype)
+    return forward.T.to(device=device, dtype=dtype), inverse.to(device=device, dtype=dtype)
+
+
+def _transform_product(family: str, qkv: Tensor, normalize: bool) -> Tensor:
+    """``T^-1(T q * T k * T v)`` for stacked ``qkv`` ``(3, ..., n)`` along the last dim."""
+    n = qkv.shape[-1]
+    if family == "cosine":
+        norm = "ortho" if normalize else None
+        q, k, v = T.dct(qkv, dim=-1, norm=norm)
+        return T.idct(q * k * v, dim=-1, norm=norm)
+    if family == "hadamard":
+        m = padded_length("hadamard", n)
+        if m != n:
+            qkv = F.pad(qkv, (0, m - n))
+        q, k, v = T.fwht(qkv, dim=-1, normalized=normalize)
+        return T.ifwht(q * k * v, dim=-1, normalized=normalize)[..., :n]
+    norm = "ortho" if normalize else "backward"
+    q, k, v = torch.fft.rfft(qkv, dim=-1, norm=norm)
+    return torch.fft.irfft(q * k * v, n=n, dim=-1, norm=norm)
+
+
+def _causal_product(family: str, qkv: Tensor, normalize: bool) -> Tensor:
+    """The prefix (causal) version of :func:`_transform_product`, ``O(n s)`` per column."""
+    forward_t, inverse = _operators(family, qkv.shape[-1], normalize, qkv.dtype, qkv.device)
+    q, k, v = torch.cumsum(qkv.unsqueeze(-1) * forward_t, dim=-2)
+    y = (q * k * v * inverse).sum(-1)
+    return y.real if y.is_complex() else y
+
+
+class SpectralProduct:
+    """The parameter-free mixing of an LST-type layer.
+
+    Parameters
+    ----------
+    groups : list of (kind, count)
+        Contiguous head groups, kinds among ``dct``, ``dst``, ``hadamard``, ``fft``.
+    normalize : bool
+        Orthonormal transforms (else the unnormalised forward with its exact inverse).
+    """
+
+    def __init__(self, groups: list[tuple[str, int]], normalize: bool = True) -> None:
+        self.groups = plan_groups(groups)
+        self.normalize = normalize
+
+    def __call__(self, qkv: Tensor, causal: bool = False) -> Tensor:
+        """Mix stacked ``qkv`` ``(3, B, H, d, n)`` over the sequence; returns ``(B, H, d, n)``."""
+        outputs = [self._group(group, qkv, causal) for group in self.groups]  # <= 3 families
+        return outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=1)
+
+    def _group(self, group: HeadGroup, qkv: Tensor, causal: bool) -> Tensor:
+        if len(self.groups) > 1:
+            qkv = qkv[:, :, group.start : group.stop]
+        signs = None
+        if any(group.dst):
+            signs = _modulation(group.dst, qkv.shape[-1], qkv.dtype, qkv.device)
+            qkv = qkv * signs
+        product = _causal_product if causal else _transform_product
+        y = product(group.family, qkv, self.normalize)
+        return y if signs is None else y * signs

@@ -1,0 +1,72 @@
+"""Measuring compiled models, to hold the estimate to: parameters, matmul FLOPs, memory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+import torch
+from torch.profiler import ProfilerActivity, profile
+
+import specdsl
+from specdsl.testing import count_matmul_flops
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What a compiled model really has and does at one batch size and length."""
+
+    params: int
+    matmul_flops: int
+    model: torch.nn.Module
+    inputs: dict[str, torch.Tensor]
+
+
+def model_inputs(spec: specdsl.Spec, batch: int, n: int) -> dict[str, torch.Tensor]:
+    """Token ids when the spec has a vocabulary, else embeddings."""
+    if spec.vocab_size is not None:
+        return {"input_ids": torch.randint(0, spec.vocab_size, (batch, n))}
+    return {"inputs_embeds": torch.randn(batch, n, spec.hidden_dim)}
+
+
+def measure(spec: specdsl.Spec, batch: int = 2, n: int = 37) -> Measured:
+    """Compile ``spec``; count its parameters and one no-grad forward's matmul FLOPs."""
+    model = specdsl.compile(spec)
+    inputs = model_inputs(spec, batch, n)
+    model.eval()
+    with torch.no_grad():
+        flops = count_matmul_flops(lambda: model(**inputs))
+    params = sum(p.numel() for p in model.parameters())
+    return Measured(params, flops, model, inputs)
+
+
+def held_for_backward(model: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> int:
+    """Bytes a training-mode forward leaves allocated (held for backward), by the profiler.
+
+    The net of every allocation and free the profiler records during the forward, less
+    the output itself (which the caller holds, not autograd). A backward pass follows,
+    so the graph is really used.
+    """
+    model.train()
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        out = model(**inputs)
+    held = sum(event.self_cpu_memory_usage for event in prof.events())
+    held -= out.untyped_storage().nbytes()
+    out.float().square().sum().backward()
+    return held
+
+
+@pytest.fixture(scope="session")
+def measure_model() -> Callable[..., Measured]:
+    return measure
+
+
+@pytest.fixture(scope="session")
+def measure_held() -> Callable[[torch.nn.Module, dict[str, torch.Tensor]], int]:
+    return held_for_backward
+
+
+@pytest.fixture(scope="session")
+def inputs_for() -> Callable[[specdsl.Spec, int, int], dict[str, torch.Tensor]]:
+    return model_inputs
