@@ -17,6 +17,8 @@ from specdsl.testing import count_matmul_flops
 class Measured:
     """What a compiled model really has and does at one batch size and length."""
 
+    batch: int
+    seq_len: int
     params: int
     matmul_flops: int
     model: torch.nn.Module
@@ -38,7 +40,7 @@ def measure(spec: specdsl.Spec, batch: int = 2, n: int = 37) -> Measured:
     with torch.no_grad():
         flops = count_matmul_flops(lambda: model(**inputs))
     params = sum(p.numel() for p in model.parameters())
-    return Measured(params, flops, model, inputs)
+    return Measured(batch, n, params, flops, model, inputs)
 
 
 def held_for_backward(model: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> int:

@@ -25,8 +25,8 @@ COMPOSITES = [
 SMALL = "hidden_dim: 72\nmax_sequence_length: 64\npositional_encoding: none\n"
 
 
-def assert_exact(spec: specdsl.Spec, measured, batch: int = 2, n: int = 37) -> None:
-    est = specdsl.estimate(spec, batch_size=batch, seq_len=n)
+def assert_exact(spec: specdsl.Spec, measured) -> None:
+    est = specdsl.estimate(spec, batch_size=measured.batch, seq_len=measured.seq_len)
     assert est.params == measured.params, f"params: estimate {est.params}, model {measured.params}"
     assert est.matmul_flops == measured.matmul_flops, (
         f"matmul_flops: estimate {est.matmul_flops}, FlopCounterMode {measured.matmul_flops}"
