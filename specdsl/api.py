@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from specdsl.errors import Problem, SpecError
-from specdsl.language.nodes import Arg, Call, Mapping, Node, Pos, Scalar
+from specdsl.language.nodes import Call, Mapping, Node, Pos, Scalar
 from specdsl.language.text import check_size, parse_model_text
 from specdsl.language.yaml_source import read_yaml
 from specdsl.schema.spec import Spec
@@ -27,7 +28,12 @@ _OVERRIDE_POS = Pos(1, 1)
 def read_source(source: str | os.PathLike[str]) -> tuple[str, str, str]:
     """Return ``(text, file name, format)`` for a path or a string of spec text."""
     path = Path(source) if isinstance(source, os.PathLike) else None
-    if path is None and isinstance(source, str) and "\n" not in source and source.endswith(SPEC_SUFFIXES):
+    if (
+        path is None
+        and isinstance(source, str)
+        and "\n" not in source
+        and source.endswith(SPEC_SUFFIXES)
+    ):
         path = Path(source)
     if path is None:
         text = str(source)
@@ -42,8 +48,16 @@ def read_source(source: str | os.PathLike[str]) -> tuple[str, str, str]:
         before = raw[: err.start]
         line = before.count(b"\n") + 1
         column = err.start - (before.rfind(b"\n") + 1) + 1
-        raise SpecError([Problem(f"invalid UTF-8 (byte 0x{raw[err.start]:02x})", line, column, str(path))]) from None
-    fmt = "sdsl" if path.suffix == ".sdsl" else "yaml" if path.suffix in (".yaml", ".yml") else _sniff(text)
+        raise SpecError(
+            [Problem(f"invalid UTF-8 (byte 0x{raw[err.start]:02x})", line, column, str(path))]
+        ) from None
+    fmt = (
+        "sdsl"
+        if path.suffix == ".sdsl"
+        else "yaml"
+        if path.suffix in (".yaml", ".yml")
+        else _sniff(text)
+    )
     return text, str(path), fmt
 
 
@@ -66,7 +80,15 @@ def _fields(text: str, file: str, fmt: str) -> tuple[Mapping, tuple[str, Pos] | 
         for key, pos, node in fields:
             if key in mapping.entries:
                 first = mapping.entries[key][0].line
-                problems.append(Problem(f"duplicate field {key!r}", pos.line, pos.column, file, f"first given at line {first}"))
+                problems.append(
+                    Problem(
+                        f"duplicate field {key!r}",
+                        pos.line,
+                        pos.column,
+                        file,
+                        f"first given at line {first}",
+                    )
+                )
             mapping.entries[key] = (pos, node)
         if problems:
             raise SpecError(problems)
@@ -74,16 +96,16 @@ def _fields(text: str, file: str, fmt: str) -> tuple[Mapping, tuple[str, Pos] | 
         return mapping, (name, name_pos)
     root = read_yaml(text, file)
     if not isinstance(root, Mapping):
-        raise SpecError([Problem("a spec must be a mapping of fields", root.pos.line, root.pos.column, file)])
+        raise SpecError(
+            [Problem("a spec must be a mapping of fields", root.pos.line, root.pos.column, file)]
+        )
     return root, None
 
 
 def _override_node(value: Any) -> Node:
     if isinstance(value, str):
-        try:
+        with contextlib.suppress(yaml.YAMLError):
             value = yaml.safe_load(value) if value.strip() else value
-        except yaml.YAMLError:
-            pass
     if isinstance(value, dict):
         mapping = Mapping(pos=_OVERRIDE_POS)
         for key, item in value.items():
@@ -163,7 +185,9 @@ def parse(source: str | os.PathLike[str], overrides: dict[str, Any] | None = Non
     return validate_nodes(root, file)
 
 
-def compile(spec: Spec | str | os.PathLike[str], seed: int | None = None, **limits: Any) -> CompiledModel:  # noqa: A001
+def compile(
+    spec: Spec | str | os.PathLike[str], seed: int | None = None, **limits: Any
+) -> CompiledModel:
     """Compile a spec (or a path/text, parsed first) into a ``torch.nn.Module``.
 
     Weights depend only on the spec and ``seed`` (default: ``spec.seed``, else 0).

@@ -92,7 +92,10 @@ def explain(name: str) -> str:
     if entry.reference:
         lines.append(f"reference:  {entry.reference}")
     lines.append(f"complexity: {complexity(entry)}")
-    lines.append("causal:     " + ("supported (causal=true)" if entry.causal is None else f"no: {entry.causal}"))
+    lines.append(
+        "causal:     "
+        + ("supported (causal=true)" if entry.causal is None else f"no: {entry.causal}")
+    )
     if entry.kind == "block":
         low, high = entry.children
         lines.append(f"takes {low}..{high} token mixers as positional arguments")
@@ -105,7 +108,9 @@ def explain(name: str) -> str:
         lines.append(f"  {arg.name:<24} {arg.type:<28} = {arg.default}{doc}")
     lines.append(f"  block options: {', '.join(BLOCK_OPTIONS)}")
     if entry.context:
-        lines.append(f"  from the model: {', '.join(f'{k} <- {v}' for k, v in entry.context.items())}")
+        lines.append(
+            f"  from the model: {', '.join(f'{k} <- {v}' for k, v in entry.context.items())}"
+        )
     return "\n".join(lines)
 
 

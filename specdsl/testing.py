@@ -32,12 +32,15 @@ def assert_cost_matches(config: LayerConfig, batch: int = 2, seq_len: int = 12) 
     dims = Dims(batch=batch, seq_len=seq_len, hidden_dim=config.hidden_dim)  # type: ignore[attr-defined]
     cost = config.cost(dims)
     params = sum(p.numel() for p in module.parameters())
-    assert cost.params == params, f"{type(config).__name__}: formula {cost.params} params, module {params}"
+    assert cost.params == params, (
+        f"{type(config).__name__}: formula {cost.params} params, module {params}"
+    )
     x = torch.randn(batch, seq_len, dims.hidden_dim)
     with torch.no_grad():
         measured = count_matmul_flops(lambda: module(x))
     assert cost.matmul_flops == measured, (
-        f"{type(config).__name__}: formula {cost.matmul_flops} matmul FLOPs, FlopCounterMode {measured}"
+        f"{type(config).__name__}: formula {cost.matmul_flops} matmul FLOPs,"
+        f" FlopCounterMode {measured}"
     )
 
 
@@ -52,7 +55,9 @@ def assert_gradients_flow(module: nn.Module, loss: Tensor) -> None:
         assert grad.abs().sum() > 0, f"zero gradient in {name}"
 
 
-def assert_causal(fn: Callable[[Tensor], Tensor], x: Tensor, positions: list[int] | None = None) -> None:
+def assert_causal(
+    fn: Callable[[Tensor], Tensor], x: Tensor, positions: list[int] | None = None
+) -> None:
     """``d fn(x)[:, t] / d x[:, s] == 0.0`` exactly for every ``s > t``.
 
     ``x`` is ``(B, N, D)``; ``positions`` are the ``t`` to check (default: a spread).
@@ -67,5 +72,6 @@ def assert_causal(fn: Callable[[Tensor], Tensor], x: Tensor, positions: list[int
         (grad,) = torch.autograd.grad(out[:, t].sum(), x, retain_graph=True)
         future = grad[:, t + 1 :]
         assert torch.count_nonzero(future) == 0, (
-            f"output position {t} depends on future positions (max |grad| {future.abs().max().item():.3g})"
+            f"output position {t} depends on future positions"
+            f" (max |grad| {future.abs().max().item():.3g})"
         )

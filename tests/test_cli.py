@@ -17,7 +17,11 @@ HYBRID = str(ROOT / "architectures" / "hybrid.yaml")
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "specdsl", *args], capture_output=True, text=True, cwd=ROOT, timeout=120
+        [sys.executable, "-m", "specdsl", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
     )
 
 
@@ -52,7 +56,21 @@ def test_bad_usage_is_exit_2() -> None:
 
 
 def test_build_summary_and_json(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["build", HYBRID, "--format", "json", "--set", "hidden_dim=64", "--set", "head.num_classes=4"]) == 0
+    assert (
+        main(
+            [
+                "build",
+                HYBRID,
+                "--format",
+                "json",
+                "--set",
+                "hidden_dim=64",
+                "--set",
+                "head.num_classes=4",
+            ]
+        )
+        == 0
+    )
     info = json.loads(capsys.readouterr().out)
     assert info["num_blocks"] == 12
     assert info["blocks"][:2] == ["fourier", "lst(transform_type=dct)"]
@@ -77,4 +95,6 @@ def test_saved_model_round_trip(tmp_path: Path) -> None:
 
 
 def test_commands_table_is_complete() -> None:
-    assert {"build", "check", "estimate", "diagram", "list", "explain", "convert", "schema"} <= set(COMMANDS)
+    assert {"build", "check", "estimate", "diagram", "list", "explain", "convert", "schema"} <= set(
+        COMMANDS
+    )

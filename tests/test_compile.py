@@ -10,7 +10,9 @@ BASE = "hidden_dim: 32\nmax_sequence_length: 40\nvocab_size: 50\n"
 
 
 def test_graph_counts_nested_repeats() -> None:
-    spec = specdsl.parse(BASE + "layers: repeat 2 [fourier, repeat 3 [attention(num_heads=4)]], lst")
+    spec = specdsl.parse(
+        BASE + "layers: repeat 2 [fourier, repeat 3 [attention(num_heads=4)]], lst"
+    )
     graph = specdsl.to_graph(spec)
     blocks = [n for n, d in graph.nodes(data=True) if d["kind"] == "block"]
     assert len(blocks) == 9
@@ -40,7 +42,9 @@ def test_hybrid_pattern_gives_twelve_blocks_in_order() -> None:
     ],
 )
 def test_forward_shape_per_head(head: str, shape: tuple[int, ...]) -> None:
-    model = specdsl.compile(specdsl.parse(BASE + f"head: {head}\nlayers: repeat 2 [fourier, attention(num_heads=4)]"))
+    model = specdsl.compile(
+        specdsl.parse(BASE + f"head: {head}\nlayers: repeat 2 [fourier, attention(num_heads=4)]")
+    )
     out = model(input_ids=torch.randint(0, 50, (2, 7)))
     assert out.shape == shape
 
@@ -48,7 +52,8 @@ def test_forward_shape_per_head(head: str, shape: tuple[int, ...]) -> None:
 def test_gradient_reaches_every_parameter() -> None:
     spec = specdsl.parse(
         BASE + "head: {type: classification, num_classes: 3}\n"
-        "positional_encoding: learned\nlayers: fourier, attention(num_heads=4), lst(hadamard, num_heads=4)"
+        "positional_encoding: learned\n"
+        "layers: fourier, attention(num_heads=4), lst(hadamard, num_heads=4)"
     )
     model = specdsl.compile(spec)
     out = model(input_ids=torch.randint(0, 50, (2, 9)))

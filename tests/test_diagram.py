@@ -351,6 +351,20 @@ def test_200_blocks_collapsed_render_fast(tmp_path: Path) -> None:
     assert elapsed < 2.0, f"collapsed 200-block diagram took {elapsed:.2f} s"
 
 
+def test_huge_repeats_draw_collapsed_and_refuse_to_expand(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    huge = BASE + "layers: repeat 1000000 [fourier, repeat 3 [lst(dct)]]\n"
+    start = time.perf_counter()
+    source = diagram(huge).source
+    assert time.perf_counter() - start < 2.0
+    assert block_nodes(source) == ["block0", "block1"] and "blocks 0–3999999" in source
+    with pytest.raises(ValueError, match=r"at most 2,000; this model has 4,000,000"):
+        diagram(huge, expand=True)
+    assert main(["diagram", huge, "--expand"]) == 1
+    assert "specdsl: error: expand draws every block" in capsys.readouterr().err
+
+
 # --- command line -----------------------------------------------------------------------
 
 

@@ -47,13 +47,19 @@ def validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
-@pytest.mark.parametrize("path", [p for p in ARCHITECTURES if p.suffix != ".sdsl"], ids=lambda p: p.name)
-def test_architectures_satisfy_json_schema(path: Path, validator: jsonschema.Draft202012Validator) -> None:
+@pytest.mark.parametrize(
+    "path", [p for p in ARCHITECTURES if p.suffix != ".sdsl"], ids=lambda p: p.name
+)
+def test_architectures_satisfy_json_schema(
+    path: Path, validator: jsonschema.Draft202012Validator
+) -> None:
     errors = [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text()))]
     assert errors == []
 
 
-def test_json_schema_rejects_what_validation_rejects(validator: jsonschema.Draft202012Validator) -> None:
+def test_json_schema_rejects_what_validation_rejects(
+    validator: jsonschema.Draft202012Validator,
+) -> None:
     assert list(validator.iter_errors({"hiden_dim": 3, "layers": "fourier"}))
     assert list(validator.iter_errors({"layers": [{"fourir": None}]}))
     assert list(validator.iter_errors({"layers": [{"lst": {"transform_type": "fft"}}]}))

@@ -44,7 +44,9 @@ def _choices(name: str) -> dict[str, list[object]]:
 def layer_text(draw: st.DrawFn) -> str:
     name = draw(st.sampled_from(MIXERS))
     choices = _choices(name)
-    picked = draw(st.lists(st.sampled_from(sorted(choices)), unique=True, max_size=2)) if choices else []
+    picked = (
+        draw(st.lists(st.sampled_from(sorted(choices)), unique=True, max_size=2)) if choices else []
+    )
     args = [f"{arg}={str(draw(st.sampled_from(choices[arg]))).lower()}" for arg in picked]
     return f"{name}({', '.join(args)})" if args or draw(st.booleans()) else name
 
@@ -53,13 +55,19 @@ def pattern_text(depth: int = 2) -> st.SearchStrategy[str]:
     item = layer_text()
     if depth > 0:
         nested = st.builds(
-            lambda n, inner: f"repeat {n} [{inner}]", st.integers(1, 3), st.deferred(lambda: pattern_text(depth - 1))
+            lambda n, inner: f"repeat {n} [{inner}]",
+            st.integers(1, 3),
+            st.deferred(lambda: pattern_text(depth - 1)),
         )
         item = st.one_of(item, nested)
     return st.lists(item, min_size=1, max_size=3).map(", ".join)
 
 
-@settings(max_examples=max(300, EXAMPLES // 7), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=max(300, EXAMPLES // 7),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(pattern=pattern_text(), form=st.sampled_from(["yaml", "sdsl"]))
 def test_generated_specs_validate_and_round_trip(pattern: str, form: str) -> None:
     text = f"hidden_dim: 72\nmax_sequence_length: 128\nlayers: '{pattern}'\n"
@@ -76,7 +84,13 @@ def test_generated_specs_validate_and_round_trip(pattern: str, form: str) -> Non
 
 
 def _mutate(data: st.DataObject, text: str) -> str:
-    ops = data.draw(st.lists(st.sampled_from(["delete", "duplicate", "swap", "insert", "bytes", "name", "nest"]), min_size=1, max_size=4))
+    ops = data.draw(
+        st.lists(
+            st.sampled_from(["delete", "duplicate", "swap", "insert", "bytes", "name", "nest"]),
+            min_size=1,
+            max_size=4,
+        )
+    )
     for op in ops:
         i = data.draw(st.integers(0, max(0, len(text) - 1)))
         j = data.draw(st.integers(i, min(len(text), i + 12)))
@@ -87,7 +101,9 @@ def _mutate(data: st.DataObject, text: str) -> str:
         elif op == "swap" and j - i >= 2:
             text = text[:i] + text[i + 1] + text[i] + text[i + 2 :]
         elif op == "insert":
-            text = text[:i] + data.draw(st.sampled_from(list("[](){},=:#'\"\n\t -!&*|>"))) + text[i:]
+            text = (
+                text[:i] + data.draw(st.sampled_from(list("[](){},=:#'\"\n\t -!&*|>"))) + text[i:]
+            )
         elif op == "bytes":
             text = text[:i] + data.draw(st.text(max_size=6)) + text[i:]
         elif op == "name":
@@ -104,7 +120,9 @@ def test_mutated_texts_fail_cleanly(data: st.DataObject) -> None:
     text = _mutate(data, data.draw(st.sampled_from(SEEDS)))
     start = time.perf_counter()
     try:
-        specdsl.parse(text if "\n" in text or not text.endswith((".yaml", ".yml", ".sdsl")) else text + "\n")
+        specdsl.parse(
+            text if "\n" in text or not text.endswith((".yaml", ".yml", ".sdsl")) else text + "\n"
+        )
     except SpecError as err:
         lines = text.split("\n")
         for problem in err.problems:

@@ -62,7 +62,7 @@ def test_structured_yaml_list_equals_pattern_string() -> None:
 
 
 def test_values_of_every_kind() -> None:
-    spec = specdsl.parse('layers: attention(num_heads=4, dropout=1.5e-1, ffn_hidden_dim=8)')
+    spec = specdsl.parse("layers: attention(num_heads=4, dropout=1.5e-1, ffn_hidden_dim=8)")
     assert spec.layers[0].args == {"num_heads": 4, "dropout": 0.15, "ffn_hidden_dim": 8}
 
 
@@ -122,9 +122,7 @@ def test_text_form_errors_are_located(tmp_path: Path) -> None:
     path = tmp_path / "bad.sdsl"
     path.write_text("model m {\n  hidden_dim = 64\n  layers = repeat 2 [fourier, lts(dct)]\n}\n")
     err = error_of(str(path))
-    assert str(err) == (
-        f"{path}:3:31: error: unknown layer 'lts' (did you mean 'lst'?)"
-    )
+    assert str(err) == (f"{path}:3:31: error: unknown layer 'lts' (did you mean 'lst'?)")
 
 
 def test_invalid_utf8_is_a_spec_error(tmp_path: Path) -> None:

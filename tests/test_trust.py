@@ -11,7 +11,10 @@ import torch
 import specdsl
 from specdsl.saving import FORMAT, save
 
-SPEC = "name: tiny\nhidden_dim: 16\nmax_sequence_length: 32\nlayers: repeat 2 [fourier, attention(num_heads=2)]\n"
+SPEC = (
+    "name: tiny\nhidden_dim: 16\nmax_sequence_length: 32\n"
+    "layers: repeat 2 [fourier, attention(num_heads=2)]\n"
+)
 
 
 class _Evil:
@@ -38,7 +41,7 @@ def test_mismatched_weights_name_the_tensor(tmp_path: Path) -> None:
         specdsl.load(str(path))
     del payload["state_dict"]["blocks.1.mixer.qkv.weight"]
     torch.save(payload, path)
-    with pytest.raises(ValueError, match="missing tensor 'blocks.1.mixer.qkv.weight'"):
+    with pytest.raises(ValueError, match=r"missing tensor 'blocks\.1\.mixer\.qkv\.weight'"):
         specdsl.load(str(path))
 
 
@@ -69,12 +72,16 @@ def _weights_and_output_digest() -> str:
         "import hashlib, torch, specdsl\n"
         f"m = specdsl.load({SPEC!r}, seed=5).eval()\n"
         "h = hashlib.sha256()\n"
-        "for k, v in sorted(m.state_dict().items()): h.update(k.encode()); h.update(v.numpy().tobytes())\n"
+        "for k, v in sorted(m.state_dict().items()):\n"
+        "    h.update(k.encode())\n"
+        "    h.update(v.numpy().tobytes())\n"
         "g = torch.Generator().manual_seed(1)\n"
         "h.update(m(inputs_embeds=torch.randn(2, 9, 16, generator=g)).detach().numpy().tobytes())\n"
         "print(h.hexdigest())\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 

@@ -17,7 +17,9 @@ HELP = "validate and compile a spec, print a summary, optionally save the model"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("spec", metavar="SPEC", help="spec file (.yaml, .yml, .sdsl)")
     add_overrides(parser)
-    parser.add_argument("--seed", type=int, default=None, help="weight seed (default: spec seed, else 0)")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="weight seed (default: spec seed, else 0)"
+    )
     parser.add_argument("-o", "--output", default=None, metavar="FILE", help="save the model (.pt)")
     add_format(parser, ("text", "json"), "text")
 
@@ -36,7 +38,9 @@ def summary(model: Any) -> dict[str, Any]:
         "blocks": [format_layer(layer) for layer, _ in expand(spec.layers)],
         "num_blocks": len(model.blocks),
         "params": sum(p.numel() for p in model.parameters()),
-        "input": "input_ids (B, N)" if spec.vocab_size else f"inputs_embeds (B, N, {spec.hidden_dim})",
+        "input": "input_ids (B, N)"
+        if spec.vocab_size
+        else f"inputs_embeds (B, N, {spec.hidden_dim})",
         "output_shape": out,
         "head": spec.head.type,
     }

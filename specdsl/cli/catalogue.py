@@ -42,7 +42,7 @@ class _Explain:
         return 0
 
 
-list = _List  # noqa: A001 - the command is called "list"
+list = _List
 explain = _Explain
 
 

@@ -30,4 +30,6 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
 
 
 def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...], default: str) -> None:
-    parser.add_argument("--format", choices=choices, default=default, help=f"output format (default {default})")
+    parser.add_argument(
+        "--format", choices=choices, default=default, help=f"output format (default {default})"
+    )

@@ -28,7 +28,9 @@ class _Convert:
     @staticmethod
     def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("spec", metavar="SPEC")
-        parser.add_argument("-o", "--output", required=True, metavar="OUT", help="target file (.yaml/.yml/.sdsl)")
+        parser.add_argument(
+            "-o", "--output", required=True, metavar="OUT", help="target file (.yaml/.yml/.sdsl)"
+        )
 
     @staticmethod
     def run(args: argparse.Namespace) -> int:
@@ -53,7 +55,9 @@ class _Fmt:
     @staticmethod
     def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("specs", nargs="+", metavar="FILE")
-        parser.add_argument("--check", action="store_true", help="only report files that would change (exit 1)")
+        parser.add_argument(
+            "--check", action="store_true", help="only report files that would change (exit 1)"
+        )
 
     @staticmethod
     def run(args: argparse.Namespace) -> int:

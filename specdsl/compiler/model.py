@@ -67,7 +67,9 @@ class CompiledModel(nn.Module):
         positional = {"sinusoidal": SinusoidalPositional, "learned": LearnedPositional}.get(
             spec.positional_encoding
         )
-        self.positional = positional(spec.hidden_dim, spec.max_sequence_length) if positional else None
+        self.positional = (
+            positional(spec.hidden_dim, spec.max_sequence_length) if positional else None
+        )
         self.dropout = nn.Dropout(spec.dropout)
         self.blocks = nn.ModuleList(build_block(node, spec) for node in block_nodes(graph))
         self.num_layers = len(self.blocks)
@@ -81,12 +83,15 @@ class CompiledModel(nn.Module):
             raise ValueError("pass exactly one of input_ids and inputs_embeds")
         if input_ids is not None:
             if self.embedding is None:
-                raise ValueError("this model has no vocabulary (vocab_size unset): pass inputs_embeds")
+                raise ValueError(
+                    "this model has no vocabulary (vocab_size unset): pass inputs_embeds"
+                )
             return self.embedding(input_ids)
         assert inputs_embeds is not None
         if inputs_embeds.dim() != 3 or inputs_embeds.shape[-1] != self.hidden_dim:
             raise ValueError(
-                f"inputs_embeds must be (batch, seq_len, {self.hidden_dim}), got {tuple(inputs_embeds.shape)}"
+                f"inputs_embeds must be (batch, seq_len, {self.hidden_dim}),"
+                f" got {tuple(inputs_embeds.shape)}"
             )
         return inputs_embeds
 

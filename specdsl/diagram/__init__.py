@@ -72,7 +72,8 @@ def diagram(
     >>> dot.source.count("subgraph cluster")
     1
     """
-    return build(parse(spec), expand=expand, estimates=estimates)
+    parsed = spec if isinstance(spec, Spec) else parse(spec)
+    return build(parsed, expand=expand, estimates=estimates)
 
 
 def render(

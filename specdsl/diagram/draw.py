@@ -63,11 +63,7 @@ EXPAND_LIMIT = 2_000
 
 
 def build(spec: Spec, *, expand: bool, estimates: bool) -> graphviz.Digraph:
-    """The diagram of ``spec`` (see :func:`specdsl.diagram`).
-
-    The collapsed view builds the architecture graph of one period only (every repeat
-    count set to 1), so its cost does not grow with the repeat counts.
-    """
+    """The diagram of ``spec`` (see :func:`specdsl.diagram`)."""
     num_blocks = count_blocks(spec.layers)
     if expand and num_blocks > EXPAND_LIMIT:
         raise ValueError(
@@ -75,14 +71,9 @@ def build(spec: Spec, *, expand: bool, estimates: bool) -> graphviz.Digraph:
             f"{num_blocks:,} (draw it collapsed)"
         )
     costs = block_costs(spec, expand=expand) if estimates else None
-    if expand:
-        graph = to_graph(spec)
-        tree = expanded(blocks(graph))
-    else:
-        graph = to_graph(spec.model_copy(update={"layers": one_period(spec.layers)}))
-        tree = collapsed(spec.layers)
-    drawn = [leaf.index for leaf in leaves(tree)]
-    names = {index: f"block{k}" for k, index in enumerate(drawn)}  # drawn index -> graph node
+    graph, tree = _structure(spec, expand)
+    # drawn node id (block{index}) -> its node in ``graph``
+    names = {f"block{leaf.index}": f"block{k}" for k, leaf in enumerate(leaves(tree))}
     dot = graphviz.Digraph(
         name=spec.name, graph_attr=GRAPH_ATTR, node_attr=NODE_ATTR, edge_attr=EDGE_ATTR
     )
@@ -96,12 +87,31 @@ def build(spec: Spec, *, expand: bool, estimates: bool) -> graphviz.Digraph:
         scene.draw(dot, node, counter)
     for name in STAGES_AFTER:
         _stage(dot, name, spec, graph, costs)
-    order = before + [f"block{index}" for index in drawn] + list(STAGES_AFTER)
-    in_graph = before + [names[index] for index in drawn] + list(STAGES_AFTER)
-    for (source, target), node in zip(itertools.pairwise(order), in_graph[1:], strict=True):
-        dot.edge(source, target, label=_shape_into(graph, node))
+    for source, target in itertools.pairwise([*before, *names, *STAGES_AFTER]):
+        dot.edge(source, target, label=_shape_into(graph, names.get(target, target)))
+    _loop_back(dot, tree)
+    families = [family for name in names.values() for family in _families(graph.nodes[name])]
+    dot.node("legend", label=html(legend_table(families)), shape="plaintext", style="")
+    return dot
+
+
+def _structure(spec: Spec, expand: bool) -> tuple[nx.DiGraph, list[Node]]:
+    """The architecture graph and what to draw of it.
+
+    The collapsed view builds the graph of one period only (every repeat count set to
+    1), so its cost does not grow with the repeat counts.
+    """
+    if expand:
+        graph = to_graph(spec)
+        return graph, expanded(blocks(graph))
+    graph = to_graph(spec.model_copy(update={"layers": one_period(spec.layers)}))
+    return graph, collapsed(spec.layers)
+
+
+def _loop_back(dot: graphviz.Digraph, tree: Sequence[Node]) -> None:
+    """A dashed edge from the end of every repeated period back to its start."""
     for cluster in _clusters(tree):
-        if cluster.repeat is not None:
+        if cluster.repeat is not None and cluster.repeat > 1:
             period = list(leaves(cluster.items))
             dot.edge(
                 f"block{period[-1].index}",
@@ -110,9 +120,6 @@ def build(spec: Spec, *, expand: bool, estimates: bool) -> graphviz.Digraph:
                 constraint="false",
                 tooltip=f"repeated {cluster.repeat} times",
             )
-    families = [f for index in drawn for f in _families(graph.nodes[names[index]])]
-    dot.node("legend", label=html(legend_table(families)), shape="plaintext", style="")
-    return dot
 
 
 def _shape_into(graph: nx.DiGraph, target: str) -> str:
@@ -140,21 +147,20 @@ class _Scene:
 
     spec: Spec
     graph: nx.DiGraph
-    names: dict[int, str]
+    names: dict[str, str]  # drawn node id -> graph node
     costs: Costs | None
     expand: bool
 
     def draw(self, parent: graphviz.Digraph, node: Node, counter: Iterator[int]) -> None:
         """Draw ``node`` (a block, or a cluster and its contents) into ``parent``."""
         if isinstance(node, Leaf):
-            data = self.graph.nodes[self.names[node.index]]
+            name = f"block{node.index}"
+            data = self.graph.nodes[self.names[name]]
             extra = [f"block {node.index}"] if self.expand else []
             if self.costs is not None and node.index in self.costs.blocks:
                 extra.append(cost_text(*self.costs.blocks[node.index]))
             label = html(layer_table(data, self.spec.defaults, extra))
-            parent.node(
-                f"block{node.index}", label=label, fillcolor=family_style(data["family"]).colour
-            )
+            parent.node(name, label=label, fillcolor=family_style(data["family"]).colour)
             return
         if node.repeat is None:
             title = text_table(node.title)

@@ -26,7 +26,7 @@ FAMILY_STYLES: dict[str, FamilyStyle] = {
     "spectral_attention": FamilyStyle("#fdd0a2", "attention-type"),
     "lst": FamilyStyle("#bcbddc", "LST"),
     "fno": FamilyStyle("#fee391", "FNO"),
-    "block": FamilyStyle("#e0e0e0", "composite block"),
+    "block": FamilyStyle("#e0e0e0", "composite"),
 }
 OTHER_STYLE = FamilyStyle("#ffffff", "other")
 STAGE_COLOUR = "#f5f5f5"
@@ -140,17 +140,23 @@ def text_table(title: str, *lines: str) -> str:
 
 
 def legend_table(families: Iterable[str]) -> str:
-    """The legend: one colour swatch per family drawn, with its group."""
-    rows = ['<TR><TD COLSPAN="2"><B>legend</B></TD></TR>']
+    """The legend: a colour swatch per family drawn, with its group; two columns past four."""
+    cells = []
     for family in dict.fromkeys(families):
         style = family_style(family)
-        group = _small(escape(f"({style.group})"), MUTED)
-        rows.append(
-            f'<TR><TD BGCOLOR="{style.colour}" WIDTH="16"> </TD>'
-            f'<TD ALIGN="LEFT">{escape(family)} {group}</TD></TR>'
+        group = f" {_small(escape(f'({style.group})'), MUTED)}" if style.group != family else ""
+        cells.append(
+            f'<TD BGCOLOR="{style.colour}" WIDTH="14"> </TD>'
+            f'<TD ALIGN="LEFT">{_small(escape(family))}{group}</TD>'
         )
+    columns = 1 if len(cells) <= 4 else 2
+    rows = [f'<TR><TD COLSPAN="{2 * columns}"><B>legend</B></TD></TR>']
+    for start in range(0, len(cells), columns):
+        row = cells[start : start + columns]
+        row += ['<TD COLSPAN="2"> </TD>'] * (columns - len(row))
+        rows.append(f"<TR>{''.join(row)}</TR>")
     body = "".join(rows)
-    return f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">{body}</TABLE>'
+    return f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="2">{body}</TABLE>'
 
 
 def html(table: str) -> str:

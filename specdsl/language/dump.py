@@ -79,16 +79,20 @@ def to_sdsl(spec: Spec) -> str:
         if key != "name":
             lines.append(f"  {key} = {format_value(value)}")
     if spec.head != HeadSpec():
-        lines.append(f"  head = {format_layer(LayerSpec(type=spec.head.type, args=_head_args(spec.head)))}")
+        lines.append(
+            f"  head = {format_layer(LayerSpec(type=spec.head.type, args=_head_args(spec.head)))}"
+        )
     if spec.defaults:
-        calls = [format_layer(LayerSpec(type=name, args=args)) for name, args in spec.defaults.items()]
+        calls = [
+            format_layer(LayerSpec(type=name, args=args)) for name, args in spec.defaults.items()
+        ]
         lines.append(f"  defaults = [{', '.join(calls)}]")
     lines.append(f"  layers = {format_pattern(spec.layers)}")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def dump(spec: Spec, format: str = "yaml") -> str:  # noqa: A002 - the documented name
+def dump(spec: Spec, format: str = "yaml") -> str:
     """Write ``spec`` as ``"yaml"`` or ``"sdsl"`` text."""
     if format == "yaml":
         return to_yaml(spec)

@@ -123,7 +123,11 @@ def _node_pos(node: Node | Arg) -> Pos:
 def check_size(text: str, file: str) -> None:
     if len(text) > MAX_SPEC_CHARS:
         raise SpecError(
-            [Problem(f"spec is {len(text):,} characters; the limit is {MAX_SPEC_CHARS:,}", file=file)]
+            [
+                Problem(
+                    f"spec is {len(text):,} characters; the limit is {MAX_SPEC_CHARS:,}", file=file
+                )
+            ]
         )
     depth = 0
     line = 1
@@ -145,7 +149,9 @@ def check_size(text: str, file: str) -> None:
 def _syntax_error(err: UnexpectedInput, text: str, origin: Pos, file: str) -> SpecError:
     expected = sorted(_TOKEN_NAMES.get(name, name) for name in getattr(err, "expected", ()) or ())
     wanted = f"; expected {', '.join(expected)}" if expected else ""
-    at_end = isinstance(err, UnexpectedEOF) or getattr(getattr(err, "token", None), "type", "") == "$END"
+    at_end = (
+        isinstance(err, UnexpectedEOF) or getattr(getattr(err, "token", None), "type", "") == "$END"
+    )
     if at_end:  # point just past the last character
         body = text.rstrip()
         line = body.count("\n") + 1
@@ -182,7 +188,9 @@ def parse_pattern(text: str, origin: Pos | None = None, file: str = "<spec>") ->
     return _ToNodes(origin).transform(tree)
 
 
-def parse_model_text(text: str, file: str = "<spec>") -> tuple[str, Pos, list[tuple[str, Pos, Node]]]:
+def parse_model_text(
+    text: str, file: str = "<spec>"
+) -> tuple[str, Pos, list[tuple[str, Pos, Node]]]:
     """Parse the text form ``model NAME { key = value ... }``.
 
     Returns the model name, its position and the ``(key, key position, value)`` fields.

@@ -79,9 +79,7 @@ class _Reader:
             key = str(key_node.value)
             if key in mapping.entries:
                 first = mapping.entries[key][0]
-                self.problem(
-                    f"duplicate key {key!r}", key_pos, f"first given at line {first.line}"
-                )
+                self.problem(f"duplicate key {key!r}", key_pos, f"first given at line {first.line}")
                 continue
             mapping.entries[key] = (key_pos, self.convert(value_node))
         return mapping
@@ -109,4 +107,3 @@ def read_yaml(text: str, file: str = "<spec>") -> Node:
     if reader.problems:
         raise SpecError(reader.problems)
     return node
-

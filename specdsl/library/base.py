@@ -77,7 +77,9 @@ class Cost:
         return self.matmul_flops + self.other_flops
 
 
-def linear_cost(dims: Dims, d_in: int, d_out: int, bias: bool = True, tokens: int | None = None) -> Cost:
+def linear_cost(
+    dims: Dims, d_in: int, d_out: int, bias: bool = True, tokens: int | None = None
+) -> Cost:
     """A ``nn.Linear(d_in, d_out)`` applied to every token."""
     rows = dims.batch * dims.seq_len if tokens is None else tokens
     return Cost(

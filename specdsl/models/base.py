@@ -101,6 +101,7 @@ class SpecModel(CompiledModel, Generic[C]):
             causal=causal,
             seed=seed,
             owner=cls.__name__,
+            overrides=cls.spec_fields(config, family),
         )
         return spec, config, family
 
@@ -126,6 +127,11 @@ class SpecModel(CompiledModel, Generic[C]):
 
         They become attributes of the model and feed :meth:`mixer` / :meth:`pattern`.
         """
+        return {}
+
+    @classmethod
+    def spec_fields(cls, config: C, family: dict[str, Any]) -> dict[str, Any]:
+        """Model-level spec fields the family sets itself (default: none)."""
         return {}
 
     @classmethod

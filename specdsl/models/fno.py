@@ -13,7 +13,9 @@ from specdsl.schema.spec import LayerSpec
 class FNOTransformer(SpecModel[FNOTransformerConfig]):
     """Transformer whose blocks mix tokens with a truncated spectral convolution.
 
-    Spec: ``repeat num_layers [fno(modes=, mlp_ratio=, ...)]``.
+    Spec: ``repeat num_layers [fno(modes=...)]`` with ``ffn_hidden_dim`` set to
+    ``mlp_ratio * hidden_dim``: the operator block's MLP is the block's feed-forward
+    network (an explicit ``ffn_hidden_dim`` takes precedence).
 
     Parameters
     ----------
@@ -24,7 +26,7 @@ class FNOTransformer(SpecModel[FNOTransformerConfig]):
     modes : int
         Fourier modes kept (default 32).
     mlp_ratio : float
-        Expansion of the operator's MLP (default 2.0).
+        Width of the block's MLP over ``hidden_dim`` (default 2.0).
     use_2d : bool
         View the sequence as a ``spatial_dim x spatial_dim`` grid and convolve in 2-D
         (default False).
@@ -94,8 +96,17 @@ class FNOTransformer(SpecModel[FNOTransformerConfig]):
         }
 
     @classmethod
+    def spec_fields(cls, config: FNOTransformerConfig, family: dict[str, Any]) -> dict[str, Any]:
+        # The FNO block's MLP is the block's feed-forward network, mlp_ratio wide.
+        width = config.ffn_hidden_dim or max(1, round(config.mlp_ratio * config.hidden_dim))
+        return {"ffn_hidden_dim": width}
+
+    @classmethod
     def mixer(cls, config: FNOTransformerConfig, family: dict[str, Any]) -> LayerSpec:
-        return layer_spec("fno", family, argument="modes/mlp_ratio/use_2d/spatial_dim")
+        args: dict[str, Any] = {"modes": config.modes}
+        if config.use_2d:  # only the grid form needs these (see docs/models.md)
+            args.update(use_2d=True, spatial_dim=config.spatial_dim)
+        return layer_spec("fno", args, argument="modes/use_2d/spatial_dim")
 
 
 class FNOEncoder(FNOTransformer):

@@ -122,8 +122,12 @@ def model_spec(
     causal: bool = False,
     seed: int | None = None,
     owner: str = "model",
+    overrides: dict[str, Any] | None = None,
 ) -> Spec:
     """The validated spec of a model: model-level fields from ``config`` plus ``layers``.
+
+    ``overrides`` replace model-level fields derived from ``config`` (e.g. the FNO
+    family's ``ffn_hidden_dim`` from ``mlp_ratio``).
 
     Raises
     ------
@@ -144,6 +148,7 @@ def model_spec(
         "gradient_checkpointing": config.gradient_checkpointing,
         "seed": seed,
         "layers": layers,
+        **(overrides or {}),
     }
     try:
         fields["head"] = head_spec(

@@ -12,7 +12,10 @@ from specdsl.library import REGISTRY
 from specdsl.schema.resolve import BlockOptions
 from specdsl.schema.spec import HeadSpec, Spec
 
-_PATTERN_STRING = {"type": "string", "description": "a layer pattern, e.g. 'repeat 6 [fourier, lst(dct)]'"}
+_PATTERN_STRING = {
+    "type": "string",
+    "description": "a layer pattern, e.g. 'repeat 6 [fourier, lst(dct)]'",
+}
 
 
 def _layer_args(name: str) -> dict[str, Any]:
@@ -35,7 +38,14 @@ def _layer_item(name: str) -> dict[str, Any]:
     entry = REGISTRY[name]
     args = _layer_args(name)
     defs = args.pop("$defs")
-    value = {"anyOf": [{"type": "null"}, args, {"type": "array"}, {"type": ["string", "number", "boolean"]}]}
+    value = {
+        "anyOf": [
+            {"type": "null"},
+            args,
+            {"type": "array"},
+            {"type": ["string", "number", "boolean"]},
+        ]
+    }
     return {
         "type": "object",
         "description": f"{entry.summary} ({entry.math})" if entry.math else entry.summary,
@@ -49,7 +59,9 @@ def _layer_item(name: str) -> dict[str, Any]:
 def spec_json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) that every valid YAML spec satisfies."""
     base = Spec.model_json_schema()
-    properties = {k: v for k, v in base["properties"].items() if k not in ("layers", "head", "defaults")}
+    properties = {
+        k: v for k, v in base["properties"].items() if k not in ("layers", "head", "defaults")
+    }
     defs: dict[str, Any] = {}
     layer_items = []
     for name in sorted(REGISTRY):
@@ -71,18 +83,27 @@ def spec_json_schema() -> dict[str, Any]:
     defs["layers"] = {
         "anyOf": [
             _PATTERN_STRING,
-            {"type": "array", "minItems": 1, "items": {"anyOf": [{"$ref": "#/$defs/repeat"}, {"$ref": "#/$defs/layer"}]}},
+            {
+                "type": "array",
+                "minItems": 1,
+                "items": {"anyOf": [{"$ref": "#/$defs/repeat"}, {"$ref": "#/$defs/layer"}]},
+            },
         ]
     }
     head = HeadSpec.model_json_schema()
-    properties["head"] = {"anyOf": [{"type": "string", "enum": list(head["properties"]["type"]["enum"])}, head]}
+    properties["head"] = {
+        "anyOf": [{"type": "string", "enum": list(head["properties"]["type"]["enum"])}, head]
+    }
     properties["defaults"] = {
         "type": "object",
         "propertyNames": {"enum": names},
         "additionalProperties": {"type": "object"},
         "properties": {name: _strip_defs(_layer_args(name), defs) for name in names},
     }
-    properties["layers"] = {"$ref": "#/$defs/layers", "description": "the layer pattern (SPEC.md §3)"}
+    properties["layers"] = {
+        "$ref": "#/$defs/layers",
+        "description": "the layer pattern (SPEC.md §3)",
+    }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "specdsl spec",

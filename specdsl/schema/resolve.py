@@ -41,7 +41,9 @@ def config_values(spec: Spec, entry: LayerEntry, args: dict[str, Any]) -> dict[s
     """The keyword arguments for ``entry.config`` from the model, defaults and ``args``."""
     fields = entry.config.model_fields
     values: dict[str, Any] = {
-        name: getattr(spec, name) for name in INHERITED if name in fields and name not in entry.context
+        name: getattr(spec, name)
+        for name in INHERITED
+        if name in fields and name not in entry.context
     }
     values.update(spec.defaults.get(entry.name, {}))
     values.update(args)
@@ -67,9 +69,7 @@ def resolve_config(spec: Spec, layer: LayerSpec) -> LayerConfig:
     try:
         return entry.config.model_validate(config_values(spec, entry, layer.args))
     except ValidationError as err:
-        raise SpecError(
-            [Problem(f"{layer.type}: {describe(e)}") for e in err.errors()]
-        ) from None
+        raise SpecError([Problem(f"{layer.type}: {describe(e)}") for e in err.errors()]) from None
 
 
 def describe(error: Any) -> str:

@@ -97,7 +97,7 @@ def expand(items: list[Item]) -> list[tuple[LayerSpec, tuple[tuple[str, int], ..
             if isinstance(item, RepeatSpec):
                 repeat_id = f"{prefix}{index}"
                 for iteration in range(item.repeat):
-                    walk(item.layers, repeat_id + ".", path + ((repeat_id, iteration),))
+                    walk(item.layers, repeat_id + ".", (*path, (repeat_id, iteration)))
             else:
                 out.append((item, path))
 

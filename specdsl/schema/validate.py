@@ -11,7 +11,13 @@ from specdsl.errors import Problem, SpecError, did_you_mean
 from specdsl.language.nodes import Arg, Call, Mapping, Node, Pos, Repeat, Scalar, Sequence, plain
 from specdsl.language.text import parse_pattern
 from specdsl.library import REGISTRY, LayerEntry
-from specdsl.schema.resolve import BLOCK_OPTIONS, BlockOptions, allowed_args, config_values, describe
+from specdsl.schema.resolve import (
+    BLOCK_OPTIONS,
+    BlockOptions,
+    allowed_args,
+    config_values,
+    describe,
+)
 from specdsl.schema.spec import HeadSpec, Item, LayerSpec, RepeatSpec, Spec
 
 _NULLABLE = {"vocab_size", "ffn_hidden_dim", "seed"}
@@ -45,7 +51,7 @@ class _Validator:
             elif key != "layers":
                 data[key] = self.value(node, nullable=key in _NULLABLE)
         if "layers" not in fields:
-            self.problem("missing field 'layers'", Pos(), "add e.g. layers: \"repeat 6 [fourier]\"")
+            self.problem("missing field 'layers'", Pos(), 'add e.g. layers: "repeat 6 [fourier]"')
         model = self.model_fields(data, positions)
         if "layers" in fields:
             key_pos, node = fields["layers"]
@@ -69,7 +75,11 @@ class _Validator:
             for error in err.errors():
                 loc = tuple(str(part) for part in error["loc"])
                 bad.add(loc[0] if loc else "head")
-                pos = positions.get(loc[:2]) or positions.get(loc[:1]) or positions.get(("head",), Pos())
+                pos = (
+                    positions.get(loc[:2])
+                    or positions.get(loc[:1])
+                    or positions.get(("head",), Pos())
+                )
                 self.problem(describe(error), pos, self.enum_hint(error))
         valid = {key: value for key, value in data.items() if key not in bad}
         try:
@@ -157,7 +167,11 @@ class _Validator:
         if isinstance(node, Sequence):
             out: list[Node] = []
             for item in node.items:
-                out.extend(self.layer_nodes(item) if not isinstance(item, Mapping) else [self.structured(item)])
+                out.extend(
+                    self.layer_nodes(item)
+                    if not isinstance(item, Mapping)
+                    else [self.structured(item)]
+                )
             return out
         if isinstance(node, (Call, Repeat)):
             return [node]
@@ -180,7 +194,9 @@ class _Validator:
             count_pos, count = entries["repeat"]
             extra = set(entries) - {"repeat", "layers"}
             for key in extra:
-                self.problem(f"unknown key {key!r} in a repeat", entries[key][0], "use repeat and layers")
+                self.problem(
+                    f"unknown key {key!r} in a repeat", entries[key][0], "use repeat and layers"
+                )
             if "layers" not in entries:
                 self.problem("a repeat needs layers", node.pos)
                 return Repeat(1, [], node.pos, count_pos)
@@ -192,7 +208,7 @@ class _Validator:
         if len(entries) != 1:
             self.problem("a layer mapping has one key, the layer name", node.pos)
             return Call("__invalid__", node.pos, [])
-        (name, (key_pos, value)), = entries.items()
+        ((name, (key_pos, value)),) = entries.items()
         return self.mapping_call(name, key_pos, value)
 
     def mapping_call(self, name: str, pos: Pos, value: Node) -> Call:
@@ -202,10 +218,14 @@ class _Validator:
                 if key == "layers" and isinstance(arg, Sequence):
                     args.extend(Arg(None, self.as_layer(item), item.pos) for item in arg.items)
                 else:
-                    args.append(Arg(key, self.as_layer(arg) if isinstance(arg, Mapping) else arg, arg_pos))
+                    args.append(
+                        Arg(key, self.as_layer(arg) if isinstance(arg, Mapping) else arg, arg_pos)
+                    )
             return Call(name, pos, args)
         if isinstance(value, Sequence):
-            return Call(name, pos, [Arg(None, self.as_layer(item), item.pos) for item in value.items])
+            return Call(
+                name, pos, [Arg(None, self.as_layer(item), item.pos) for item in value.items]
+            )
         if isinstance(value, Scalar) and value.value is None:
             return Call(name, pos, None)
         return Call(name, pos, [Arg(None, value, value.pos)])
@@ -225,7 +245,9 @@ class _Validator:
         for node in nodes:
             if isinstance(node, Repeat):
                 if node.count < 1:
-                    self.problem(f"repeat count must be at least 1, got {node.count}", node.count_pos)
+                    self.problem(
+                        f"repeat count must be at least 1, got {node.count}", node.count_pos
+                    )
                     continue
                 inner = self.items(node.items, model)
                 if inner:
@@ -241,7 +263,9 @@ class _Validator:
     def entry(self, call: Call) -> LayerEntry | None:
         entry = REGISTRY.get(call.name)
         if entry is None:
-            self.problem(f"unknown layer {call.name!r}", call.pos, did_you_mean(call.name, REGISTRY))
+            self.problem(
+                f"unknown layer {call.name!r}", call.pos, did_you_mean(call.name, REGISTRY)
+            )
         return entry
 
     def layer(self, call: Call, model: Spec) -> LayerSpec | None:
@@ -286,10 +310,16 @@ class _Validator:
                 if name in positional:
                     positional.remove(name)
             if name in entry.context:
-                self.problem(f"{name} is set by the model, not per layer", arg.pos, f"set {entry.context[name]} at model level")
+                self.problem(
+                    f"{name} is set by the model, not per layer",
+                    arg.pos,
+                    f"set {entry.context[name]} at model level",
+                )
             elif name not in allowed:
                 self.problem(
-                    f"unknown argument {name!r} for layer {call.name!r}", arg.pos, did_you_mean(name, allowed)
+                    f"unknown argument {name!r} for layer {call.name!r}",
+                    arg.pos,
+                    did_you_mean(name, allowed),
                 )
             elif name in out:
                 self.problem(f"argument {name!r} given twice", arg.pos)
@@ -339,17 +369,23 @@ def validate_nodes(root: Node, file: str = "<spec>") -> Spec:
     """Validate a YAML root mapping into a Spec (raises SpecError with every problem)."""
     validator = _Validator(file)
     if not isinstance(root, Mapping):
-        raise SpecError([Problem("a spec must be a mapping of fields", root.pos.line, root.pos.column, file)])
+        raise SpecError(
+            [Problem("a spec must be a mapping of fields", root.pos.line, root.pos.column, file)]
+        )
     return validator.spec(root.entries, None)
 
 
-def validate_fields(name: str, name_pos: Pos, fields: list[tuple[str, Pos, Node]], file: str = "<spec>") -> Spec:
+def validate_fields(
+    name: str, name_pos: Pos, fields: list[tuple[str, Pos, Node]], file: str = "<spec>"
+) -> Spec:
     """Validate the fields of a text-form ``model NAME { ... }``."""
     validator = _Validator(file)
     entries: dict[str, tuple[Pos, Node]] = {}
     for key, pos, node in fields:
         if key in entries:
-            validator.problem(f"duplicate field {key!r}", pos, f"first given at line {entries[key][0].line}")
+            validator.problem(
+                f"duplicate field {key!r}", pos, f"first given at line {entries[key][0].line}"
+            )
             continue
         entries[key] = (pos, node)
     try:

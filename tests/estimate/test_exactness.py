@@ -62,7 +62,7 @@ MODEL_PARTS = {
     "learned-lm-tied": "positional_encoding: learned\nvocab_size: 97\n"
     "head: {type: lm, tie_weights: true}\nlayers: fourier",
     "sinusoidal-lm": "vocab_size: 97\nhead: lm\nlayers: lst(hadamard, num_heads=2)",
-    "cls-pooling": "head: classification(num_classes=3, pooling=cls)\nlayers: fourier",
+    "cls-pooling": "head: {type: classification, num_classes: 3, pooling: cls}\nlayers: fourier",
     "max-pooling": "dropout: 0.1\nhead: {type: classification, num_classes: 3, pooling: max}\n"
     "layers: fourier",
     "regression": "head: {type: regression, num_classes: 2}\nlayers: fourier",

@@ -71,7 +71,8 @@ def test_documented_attributes(model_name, build, arguments):
     assert len(model.blocks) == model.num_layers == args["num_layers"]
     assert model.hidden_dim == args["hidden_dim"]
     assert model.max_sequence_length == args["max_sequence_length"]
-    assert model.ffn_hidden_dim == 4 * args["hidden_dim"]
+    ratio = 2 if model_name.startswith("FNO") else 4  # FNO: mlp_ratio 2.0 sizes the MLP
+    assert model.ffn_hidden_dim == ratio * args["hidden_dim"]
     assert isinstance(model.output_head, nn.Module)
     assert model.gradient_checkpointing is False
     if "vocab_size" in args:

@@ -17,11 +17,11 @@ from specdsl.library.base import Cost, Dims, LayerConfig, register_layer
 
 #: Wavelets of ``specdsl.transforms.SUPPORTED_WAVELETS`` (kept torch-free here).
 WAVELETS: tuple[str, ...] = (
-    ("haar",)
-    + tuple(f"db{i}" for i in range(1, 9))
-    + tuple(f"sym{i}" for i in range(2, 9))
-    + tuple(f"coif{i}" for i in range(1, 6))
-    + ("bior1.1", "bior1.3", "bior1.5", "bior2.2", "bior2.4", "bior2.6", "bior2.8")
+    "haar",
+    *(f"db{i}" for i in range(1, 9)),
+    *(f"sym{i}" for i in range(2, 9)),
+    *(f"coif{i}" for i in range(1, 6)),
+    *(f"bior{v}" for v in ("1.1", "1.3", "1.5", "2.2", "2.4", "2.6", "2.8")),
 )
 WaveletName = Literal[WAVELETS]  # type: ignore[valid-type]
 _REFERENCE = "Mallat, A Wavelet Tour of Signal Processing (3rd ed.), 2009"
@@ -36,7 +36,7 @@ def filter_length(wavelet: str) -> int:
 
 
 def band_lengths(n: int, taps: int, levels: int) -> list[int]:
-    """Coefficients per level of a ``symmetric``/``zero``-mode DWT: ``m_j = (m_{j-1} + F - 1) // 2``.
+    """Coefficients per level of a symmetric/zero-mode DWT: ``m_j = (m_{j-1} + F - 1) // 2``.
 
     Returns ``[m_1, ..., m_levels]`` (finest first) for an input of length ``n``.
     """

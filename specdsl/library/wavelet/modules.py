@@ -53,10 +53,8 @@ def level_plan(
         columns = []
         for source, (src_length, src_level) in enumerate(zip(lengths, levels, strict=True)):
             step = src_level - level
-            if step >= 0:
-                src = (k >> step) - (shift if step else 0)
-            else:
-                src = ((k + 1) << -step) - 1
+            coarser = (k >> step) - (shift if step else 0)
+            src = coarser if step >= 0 else ((k + 1) << -step) - 1
             valid = (src >= 0) & (src < src_length)
             columns.append(torch.where(valid, src + offsets[source], total))
         rows.append(torch.stack(columns, dim=1))

@@ -1,0 +1,167 @@
+"""LST family: the formula against dense float64 matrices, the causal variant, head groups."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.fft
+import scipy.linalg
+import torch
+
+import specdsl
+from specdsl.library import Dims
+from specdsl.library.lst import LSTAttentionConfig, MixedTransformAttentionConfig
+from specdsl.library.lst.modules import (
+    DCTAttention,
+    HadamardAttention,
+    LSTAttention,
+    MixedSpectralAttention,
+    SpectralProductAttention,
+)
+
+
+def transform_pair(kind: str, n: int, normalize: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Dense ``(T, T^-1)`` of one transform: ``T`` is ``(s, n)``, the inverse ``(n, s)``."""
+    if kind in ("dct", "dst"):
+        fn = scipy.fft.dct if kind == "dct" else scipy.fft.dst
+        matrix = fn(np.eye(n), axis=0, norm="ortho" if normalize else None)
+        return matrix, np.linalg.inv(matrix)
+    if kind == "hadamard":
+        m = 1 << (n - 1).bit_length()
+        matrix = scipy.linalg.hadamard(m) / (np.sqrt(m) if normalize else 1.0)
+        return matrix[:, :n], np.linalg.inv(matrix)[:n]
+    matrix = np.fft.fft(np.eye(n), axis=0, norm="ortho")  # complex DFT; the result is real
+    return matrix, np.linalg.inv(matrix)
+
+
+def dense_lst(layer: SpectralProductAttention, x: torch.Tensor, causal: bool) -> np.ndarray:
+    """``W_o (T^-1(T q * T k * T v) * scale)`` per head with explicit matrices.
+
+    Causal: output ``t`` is the same formula on the input with every position after ``t``
+    zeroed in q, k and v (a loop over ``t``, fine in a test).
+    """
+    b, n, _ = x.shape
+    h, d = layer.num_heads, layer.head_dim
+    w, bias = layer.qkv.weight.detach().numpy(), layer.qkv.bias
+    qkv = x.numpy() @ w.T + (0.0 if bias is None else bias.detach().numpy())
+    qkv = qkv.reshape(b, n, 3, h, d)
+    scale = np.ones((h, d)) if layer.scale is None else layer.scale.detach().numpy()[..., 0]
+    heads = np.zeros((b, n, h, d))
+    for head, kind in enumerate(layer.head_transforms):
+        forward, inverse = transform_pair(kind, n, layer.normalize)
+        q, k, v = (qkv[:, :, i, head] for i in range(3))
+        stops = range(n) if causal else [n - 1]
+        for t in stops:
+            keep = (np.arange(n) <= t)[None, :, None]
+            spectra = [np.einsum("fi,bic->bfc", forward, z * keep) for z in (q, k, v)]
+            y = np.einsum("tf,bfc->btc", inverse, spectra[0] * spectra[1] * spectra[2]).real
+            rows = slice(t, t + 1) if causal else slice(None)
+            heads[:, rows, head] = y[:, rows] * scale[head]
+    out = heads.reshape(b, n, h * d) @ layer.out_proj.weight.detach().numpy().T
+    return out + (0.0 if layer.out_proj.bias is None else layer.out_proj.bias.detach().numpy())
+
+
+def randomise_scale(layer: SpectralProductAttention) -> SpectralProductAttention:
+    if layer.scale is not None:
+        with torch.no_grad():
+            layer.scale.uniform_(0.5, 1.5)
+    return layer.double()
+
+
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("normalize", [True, False])
+@pytest.mark.parametrize("kind", ["dct", "dst", "hadamard", "mixed"])
+def test_lst_equals_dense_formula(kind: str, normalize: bool, causal: bool) -> None:
+    layer = randomise_scale(LSTAttention(12, 3, kind, normalize=normalize, causal=causal))
+    for n in (8, 11):
+        x = torch.randn(2, n, 12, dtype=torch.float64) * 0.5
+        expected = dense_lst(layer, x, causal)
+        np.testing.assert_allclose(layer(x).detach().numpy(), expected, atol=1e-10, rtol=1e-9)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_mixed_spectral_attention_equals_dense_formula(causal: bool) -> None:
+    layer = randomise_scale(MixedSpectralAttention(12, 4, causal=causal))
+    assert layer.head_transforms == ("fft", "fft", "dct", "hadamard")
+    for n in (8, 11):
+        x = torch.randn(2, n, 12, dtype=torch.float64) * 0.5
+        np.testing.assert_allclose(layer(x).detach().numpy(), dense_lst(layer, x, causal), atol=1e-10)
+
+
+@pytest.mark.parametrize("kind", ["dct", "hadamard", "mixed"])
+def test_causal_output_is_the_layer_on_the_prefix(kind: str) -> None:
+    """Causal output t equals the non-causal layer at t with the future masked as padding."""
+    causal = randomise_scale(LSTAttention(12, 3, kind, causal=True))
+    full = LSTAttention(12, 3, kind).double()
+    full.load_state_dict(causal.state_dict())
+    x = torch.randn(1, 11, 12, dtype=torch.float64)
+    out = causal(x)
+    prefixes = torch.arange(11)[None, :] <= torch.arange(11)[:, None]  # row t keeps 0..t
+    masked = full(x.expand(11, -1, -1), mask=prefixes)
+    torch.testing.assert_close(out[0], masked[torch.arange(11), torch.arange(11)])
+
+
+def test_causal_values_ignore_the_future() -> None:
+    layer = LSTAttention(12, 3, "mixed", causal=True).double()
+    x = torch.randn(1, 11, 12, dtype=torch.float64)
+    changed = x.clone()
+    changed[:, 6:] = torch.randn(1, 5, 12, dtype=torch.float64)
+    assert torch.equal(layer(x)[:, :6], layer(changed)[:, :6])
+
+
+def test_heads_are_split_into_contiguous_groups() -> None:
+    assert LSTAttention(16, 8, "mixed").head_transforms == ("dct",) * 3 + ("dst",) * 3 + ("hadamard",) * 2
+    layer = MixedSpectralAttention(18, use_dct=False)
+    assert layer.head_transforms == ("fft",) * 5 + ("hadamard",) * 4
+    assert MixedSpectralAttention(27).head_transforms == ("fft",) * 3 + ("dct",) * 3 + ("hadamard",) * 3
+
+
+def test_documented_subclasses_keep_their_arguments() -> None:
+    dct = DCTAttention(16, 4)
+    assert isinstance(dct, LSTAttention)
+    assert (dct.transform_type, dct.dct_type, dct.normalize) == ("dct", 2, True)
+    hadamard = HadamardAttention(16, 4, scale_by_sqrt=False, learnable_scale=False)
+    assert (hadamard.transform_type, hadamard.normalize, hadamard.scale) == ("hadamard", False, None)
+    assert LSTAttention(16).head_dim == 2
+
+
+def test_hadamard_on_a_non_power_of_two_matches_explicit_padding() -> None:
+    """Length 11 runs at 16: the same as padding q, k, v with zeros and cropping."""
+    layer = randomise_scale(HadamardAttention(8, 2))
+    x = torch.randn(1, 11, 8, dtype=torch.float64)
+    np.testing.assert_allclose(layer(x).detach().numpy(), dense_lst(layer, x, False), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("build", "name"),
+    [
+        (lambda: LSTAttention(16, 4, "fft"), "transform_type"),
+        (lambda: LSTAttention(16, 2, "mixed"), "num_heads"),
+        (lambda: DCTAttention(16, 4, dct_type=3), "dct_type"),
+        (lambda: MixedSpectralAttention(16, 4, False, False, False), "use_fft"),
+        (lambda: MixedSpectralAttention(16, 2), "num_heads"),
+        (lambda: HadamardAttention(16, 4, dropout=-0.1), "dropout"),
+    ],
+)
+def test_bad_constructor_arguments_name_the_argument(build, name: str) -> None:  # noqa: ANN001
+    with pytest.raises(ValueError, match=name):
+        build()
+
+
+def test_bad_configs_are_spec_errors() -> None:
+    with pytest.raises(specdsl.SpecError, match="use_fft, use_dct, use_hadamard"):
+        specdsl.parse('hidden_dim: 18\nlayers: "mixed_spectral_attention(use_fft=false, use_dct=false, use_hadamard=false)"')
+    with pytest.raises(specdsl.SpecError, match="needs num_heads >= 3"):
+        specdsl.parse('hidden_dim: 16\nlayers: "lst(mixed, num_heads=2)"')
+
+
+def test_cost_counts_transforms_and_causal_prefix_operators() -> None:
+    dims = Dims(batch=1, seq_len=1000, hidden_dim=16)
+    fast = LSTAttentionConfig(hidden_dim=16, num_heads=4, transform_type="hadamard").cost(dims)
+    slow = LSTAttentionConfig(hidden_dim=16, num_heads=4, transform_type="hadamard", causal=True).cost(dims)
+    # Hadamard at 1024: 16 columns x (4 x (1024 x 10 + 1024) + 2 x 1024) + the scale (16 000)
+    assert fast.other_flops == 16 * (4 * (1024 * 10 + 1024) + 2 * 1024) + 16 * 1000
+    assert slow.other_flops == 16 * 10 * 1000 * 1024 + 16 * 1000
+    assert (fast.complexity, slow.complexity) == ("O(n log n)", "O(n^2)")
+    mixed = MixedTransformAttentionConfig(hidden_dim=18).cost(Dims(1, 1000, 18))
+    assert mixed.params == 4 * 18 * 18 + 4 * 18  # projections only: no scale
