@@ -193,18 +193,28 @@ def test_key_args_prefer_the_validated_config_and_truncate() -> None:
 
 
 def test_composite_blocks_show_their_children() -> None:
-    child = {"type": "fourier", "family": "fourier", "args": {}, "config": None}
-    other = {"type": "wavelet", "family": "wavelet", "args": {"wavelet": "db4"}, "config": None}
-    node = {
-        "type": "multiscale",
-        "family": "block",
-        "args": {"fusion": "add"},
-        "children": [child, other],
-    }
-    table = layer_table(node, {})
-    assert "<B>multiscale</B>" in table and "fusion=add" in table and "wavelet=db4" in table
-    assert f'BGCOLOR="{FAMILY_STYLES["fourier"].colour}"' in table
-    assert f'BGCOLOR="{FAMILY_STYLES["wavelet"].colour}"' in table
+    spec = BASE + "layers: repeat 2 [multiscale(fourier, wavelet(db4), fusion=add), attention]\n"
+    source = diagram(spec).source
+    assert block_nodes(source) == ["block0", "block1"]
+    composite = re.search(r"block0 \[label=<(.*)> fillcolor=\"(#\w+)\"", source)
+    assert composite is not None and composite.group(2) == FAMILY_STYLES["block"].colour
+    label = composite.group(1)
+    assert "<B>multiscale</B>" in label and "fusion=add" in label and "wavelet=db4" in label
+    for family in ("fourier", "wavelet"):
+        assert f'BGCOLOR="{FAMILY_STYLES[family].colour}"' in label
+    assert "(composite)" in source and "(wavelet)" not in source  # legend groups
+
+
+def test_nested_composite_tables() -> None:
+    leaf = {"type": "fourier", "family": "fourier", "args": {}, "config": None}
+    inner = {"type": "parallel", "family": "block", "args": {}, "children": [leaf]}
+    table = layer_table({"type": "cascade", "family": "block", "args": {}, "children": [inner]}, {})
+    assert table.count("<TABLE") == 5  # cascade > row > parallel > row > fourier
+    assert (
+        table.index("<B>cascade</B>")
+        < table.index("<B>parallel</B>")
+        < table.index("<B>fourier</B>")
+    )
 
 
 @pytest.mark.parametrize(

@@ -248,6 +248,26 @@ def test_inputs_longer_than_max_sequence_length_are_refused() -> None:
     assert model(inputs_embeds=torch.randn(1, MAX_LEN, D)).shape == (1, MAX_LEN, D)
 
 
+def test_bad_attention_mask_shape_is_named() -> None:
+    model = model_of("fourier")
+    with pytest.raises(
+        ValueError, match=r"attention_mask must have shape .* \(2, 10\), got \(2, 11\)"
+    ):
+        model(inputs_embeds=torch.randn(B, N, D), attention_mask=torch.ones(B, N + 1))
+
+
+def test_gradient_checkpointing_gives_the_same_gradients() -> None:
+    grads = []
+    for flag in ("false", "true"):
+        model = model_of(SMALL, seed=1, gradient_checkpointing=flag).train()
+        assert model.gradient_checkpointing == (flag == "true")
+        out = model(inputs_embeds=torch.ones(B, N, D), attention_mask=padding_mask())
+        out.pow(2).sum().backward()
+        grads.append([p.grad for p in model.parameters()])
+    for plain, checkpointed in zip(*grads, strict=True):
+        torch.testing.assert_close(checkpointed, plain)
+
+
 # -- causality -----------------------------------------------------------------------------
 
 

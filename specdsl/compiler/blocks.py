@@ -56,6 +56,11 @@ def mix(mixer: nn.Module, x: Tensor, mask: Tensor | None) -> Tensor:
     """
     if mask is None:
         return mixer(x)
+    if tuple(mask.shape) != tuple(x.shape[:2]):
+        raise ValueError(
+            f"attention_mask must have shape (batch, seq_len) = {tuple(x.shape[:2])}, "
+            f"got {tuple(mask.shape)}"
+        )
     keep = mask.to(torch.bool)
     return mixer(x.masked_fill(~keep.unsqueeze(-1), 0.0), mask=keep)
 

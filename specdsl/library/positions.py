@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+
 import torch
 from torch import Tensor, nn
 
@@ -15,7 +16,9 @@ class SinusoidalPositional(nn.Module):
     def __init__(self, hidden_dim: int, max_sequence_length: int):
         super().__init__()
         position = torch.arange(max_sequence_length, dtype=torch.float64)[:, None]
-        rate = torch.exp(torch.arange(0, hidden_dim, 2, dtype=torch.float64) * (-math.log(1e4) / hidden_dim))
+        rate = torch.exp(
+            torch.arange(0, hidden_dim, 2, dtype=torch.float64) * (-math.log(1e4) / hidden_dim)
+        )
         table = torch.zeros(max_sequence_length, hidden_dim, dtype=torch.float64)
         table[:, 0::2] = torch.sin(position * rate)
         table[:, 1::2] = torch.cos(position * rate[: hidden_dim // 2])
@@ -37,7 +40,9 @@ class LearnedPositional(nn.Module):
 
 
 @cached_tensors
-def _rotary_table(n: int, dim: int, device: torch.device, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+def _rotary_table(
+    n: int, dim: int, device: torch.device, dtype: torch.dtype
+) -> tuple[Tensor, Tensor]:
     """Cosines and sines of ``position * 10000^(-2i/dim)``, shape ``(n, dim/2)``, cached."""
     inv_freq = 1.0 / (1e4 ** (torch.arange(0, dim, 2, dtype=torch.float64, device=device) / dim))
     angles = torch.arange(n, dtype=torch.float64, device=device)[:, None] * inv_freq

@@ -39,13 +39,15 @@ CASES = [
 FAMILIES = ("attention", "lst", "spectral_attention")
 
 
-def config_of(call: str, causal: bool = False):  # noqa: ANN201 - a LayerConfig subclass
+def config_of(call: str, causal: bool = False):
     """The validated config of a layer written in the DSL."""
     spec = specdsl.parse(f'hidden_dim: {WIDTH}\ncausal: {str(causal).lower()}\nlayers: "{call}"')
     return resolve_config(spec, spec.layers[0])
 
 
-def layer_of(call: str, causal: bool = False, dtype: torch.dtype = torch.float64) -> torch.nn.Module:
+def layer_of(
+    call: str, causal: bool = False, dtype: torch.dtype = torch.float64
+) -> torch.nn.Module:
     return build(config_of(call, causal)).to(dtype)
 
 
@@ -177,18 +179,28 @@ def rotate(x: torch.Tensor) -> torch.Tensor:
     """RoPE: channel pairs (i, i + d/2) of position p rotate by p * 10000^(-2i/d)."""
     n, d = x.shape[-2:]
     half = d // 2
-    angle = torch.arange(n, dtype=torch.float64)[:, None] * 10000.0 ** (-2 * torch.arange(half, dtype=torch.float64) / d)
-    pair = torch.complex(x[..., :half], x[..., half : 2 * half]) * torch.polar(torch.ones_like(angle), angle)
+    angle = torch.arange(n, dtype=torch.float64)[:, None] * 10000.0 ** (
+        -2 * torch.arange(half, dtype=torch.float64) / d
+    )
+    pair = torch.complex(x[..., :half], x[..., half : 2 * half]) * torch.polar(
+        torch.ones_like(angle), angle
+    )
     return torch.cat([pair.real, pair.imag, x[..., 2 * half :]], dim=-1)
 
 
 def dense_attention(
-    layer: StandardAttention, x: torch.Tensor, mask: torch.Tensor | None, causal: bool, positional: str
+    layer: StandardAttention,
+    x: torch.Tensor,
+    mask: torch.Tensor | None,
+    causal: bool,
+    positional: str,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     b, n, _ = x.shape
     h, d = layer.num_heads, layer.head_dim
     qkv = x @ layer.qkv.weight.T + layer.qkv.bias
-    q, k, v = (qkv[..., i * h * d : (i + 1) * h * d].reshape(b, n, h, d).transpose(1, 2) for i in range(3))
+    q, k, v = (
+        qkv[..., i * h * d : (i + 1) * h * d].reshape(b, n, h, d).transpose(1, 2) for i in range(3)
+    )
     if positional == "rotary":
         q, k = rotate(q), rotate(k)
     scores = q @ k.transpose(-1, -2) / math.sqrt(d)
@@ -209,7 +221,9 @@ def dense_attention(
 @pytest.mark.parametrize("positional", ["none", "rotary", "alibi"])
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("masked", [False, True])
-def test_softmax_attention_equals_dense_formula(positional: str, causal: bool, masked: bool) -> None:
+def test_softmax_attention_equals_dense_formula(
+    positional: str, causal: bool, masked: bool
+) -> None:
     layer = StandardAttention(16, 4, causal=causal).double()
     layer.positional = positional
     x = torch.randn(2, 11, 16, dtype=torch.float64)

@@ -85,7 +85,9 @@ def test_mixed_spectral_attention_equals_dense_formula(causal: bool) -> None:
     assert layer.head_transforms == ("fft", "fft", "dct", "hadamard")
     for n in (8, 11):
         x = torch.randn(2, n, 12, dtype=torch.float64) * 0.5
-        np.testing.assert_allclose(layer(x).detach().numpy(), dense_lst(layer, x, causal), atol=1e-10)
+        np.testing.assert_allclose(
+            layer(x).detach().numpy(), dense_lst(layer, x, causal), atol=1e-10
+        )
 
 
 @pytest.mark.parametrize("kind", ["dct", "hadamard", "mixed"])
@@ -110,10 +112,16 @@ def test_causal_values_ignore_the_future() -> None:
 
 
 def test_heads_are_split_into_contiguous_groups() -> None:
-    assert LSTAttention(16, 8, "mixed").head_transforms == ("dct",) * 3 + ("dst",) * 3 + ("hadamard",) * 2
+    assert (
+        LSTAttention(16, 8, "mixed").head_transforms
+        == ("dct",) * 3 + ("dst",) * 3 + ("hadamard",) * 2
+    )
     layer = MixedSpectralAttention(18, use_dct=False)
     assert layer.head_transforms == ("fft",) * 5 + ("hadamard",) * 4
-    assert MixedSpectralAttention(27).head_transforms == ("fft",) * 3 + ("dct",) * 3 + ("hadamard",) * 3
+    assert (
+        MixedSpectralAttention(27).head_transforms
+        == ("fft",) * 3 + ("dct",) * 3 + ("hadamard",) * 3
+    )
 
 
 def test_documented_subclasses_keep_their_arguments() -> None:
@@ -121,7 +129,11 @@ def test_documented_subclasses_keep_their_arguments() -> None:
     assert isinstance(dct, LSTAttention)
     assert (dct.transform_type, dct.dct_type, dct.normalize) == ("dct", 2, True)
     hadamard = HadamardAttention(16, 4, scale_by_sqrt=False, learnable_scale=False)
-    assert (hadamard.transform_type, hadamard.normalize, hadamard.scale) == ("hadamard", False, None)
+    assert (hadamard.transform_type, hadamard.normalize, hadamard.scale) == (
+        "hadamard",
+        False,
+        None,
+    )
     assert LSTAttention(16).head_dim == 2
 
 
@@ -143,14 +155,15 @@ def test_hadamard_on_a_non_power_of_two_matches_explicit_padding() -> None:
         (lambda: HadamardAttention(16, 4, dropout=-0.1), "dropout"),
     ],
 )
-def test_bad_constructor_arguments_name_the_argument(build, name: str) -> None:  # noqa: ANN001
+def test_bad_constructor_arguments_name_the_argument(build, name: str) -> None:
     with pytest.raises(ValueError, match=name):
         build()
 
 
 def test_bad_configs_are_spec_errors() -> None:
     with pytest.raises(specdsl.SpecError, match="use_fft, use_dct, use_hadamard"):
-        specdsl.parse('hidden_dim: 18\nlayers: "mixed_spectral_attention(use_fft=false, use_dct=false, use_hadamard=false)"')
+        call = "mixed_spectral_attention(use_fft=false, use_dct=false, use_hadamard=false)"
+        specdsl.parse(f'hidden_dim: 18\nlayers: "{call}"')
     with pytest.raises(specdsl.SpecError, match="needs num_heads >= 3"):
         specdsl.parse('hidden_dim: 16\nlayers: "lst(mixed, num_heads=2)"')
 
@@ -158,7 +171,9 @@ def test_bad_configs_are_spec_errors() -> None:
 def test_cost_counts_transforms_and_causal_prefix_operators() -> None:
     dims = Dims(batch=1, seq_len=1000, hidden_dim=16)
     fast = LSTAttentionConfig(hidden_dim=16, num_heads=4, transform_type="hadamard").cost(dims)
-    slow = LSTAttentionConfig(hidden_dim=16, num_heads=4, transform_type="hadamard", causal=True).cost(dims)
+    slow = LSTAttentionConfig(
+        hidden_dim=16, num_heads=4, transform_type="hadamard", causal=True
+    ).cost(dims)
     # Hadamard at 1024: 16 columns x (4 x (1024 x 10 + 1024) + 2 x 1024) + the scale (16 000)
     assert fast.other_flops == 16 * (4 * (1024 * 10 + 1024) + 2 * 1024) + 16 * 1000
     assert slow.other_flops == 16 * 10 * 1000 * 1024 + 16 * 1000

@@ -29,9 +29,7 @@ EXTRA: dict[str, dict[str, Any]] = {
 }
 
 #: Models whose constructor takes ``output_type`` (every head is tested on them).
-WITH_HEADS = sorted(
-    name for name in MODULES if "Encoder" not in name and "Decoder" not in name
-)
+WITH_HEADS = sorted(name for name in MODULES if "Encoder" not in name and "Decoder" not in name)
 
 
 def small_arguments(name: str, **overrides: Any) -> dict[str, Any]:

@@ -7,6 +7,16 @@ import torch
 
 import specdsl.transforms as T
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _single_thread():
+    """Tiny tensors gain nothing from intra-op threads, which stall on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 LENGTHS = [1, 2, 3, 7, 100, 1000, 1023]
 
 # name -> (module factory, invertible, orthonormal)

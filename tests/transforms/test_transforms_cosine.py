@@ -9,6 +9,16 @@ import torch
 
 from specdsl.transforms import DCT, DCT2D, DST, MDCT, dct, dst, idct, idst, imdct, mdct
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _single_thread():
+    """Tiny tensors gain nothing from intra-op threads, which stall on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 LENGTHS = [1, 2, 3, 4, 7, 16, 100, 1023]
 NORMS = ["ortho", None]
 INVERSE_REF = {scipy.fft.dct: scipy.fft.idct, scipy.fft.dst: scipy.fft.idst}

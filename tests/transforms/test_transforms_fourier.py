@@ -9,6 +9,15 @@ import torch
 from specdsl.transforms import FFT1D, FFT2D, RFFT, RFFT2D, SpectralPooling
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _single_thread():
+    """Tiny tensors gain nothing from intra-op threads, which stall on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def rel_err(actual, expected):
     actual = np.asarray(actual.detach() if torch.is_tensor(actual) else actual)
     return np.linalg.norm(actual - expected) / max(np.linalg.norm(expected), 1e-300)

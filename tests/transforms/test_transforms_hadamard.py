@@ -17,6 +17,16 @@ from specdsl.transforms import (
     sequency_order,
 )
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _single_thread():
+    """Tiny tensors gain nothing from intra-op threads, which stall on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 LENGTHS = [1, 2, 3, 4, 7, 8, 64, 100, 1000, 1023, 1024]
 
 

@@ -7,6 +7,16 @@ import torch
 
 from specdsl.transforms import DWT1D, DWT2D, MODES, SUPPORTED_WAVELETS, dwt, idwt
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _single_thread():
+    """Tiny tensors gain nothing from intra-op threads, which stall on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 WAVELETS = ["haar", "db2", "db4", "db8", "sym3", "sym8", "coif1", "coif5", "bior1.3", "bior2.8"]
 
 

@@ -45,7 +45,9 @@ class AttentionLayerConfig(LayerConfig):
 def projections_cost(dims: Dims, inner_dim: int, bias: bool = True) -> Cost:
     """The fused ``D -> 3 inner`` QKV projection plus the ``inner -> D`` output projection."""
     d = dims.hidden_dim
-    return linear_cost(dims, d, 3 * inner_dim, bias=bias) + linear_cost(dims, inner_dim, d, bias=bias)
+    return linear_cost(dims, d, 3 * inner_dim, bias=bias) + linear_cost(
+        dims, inner_dim, d, bias=bias
+    )
 
 
 def sdpa_flops(dims: Dims, heads: int, head_dim: int) -> int:

@@ -140,7 +140,8 @@ class MultiHeadMixer(nn.Module):
             return None
         if mask.shape != x.shape[:2]:
             raise ValueError(
-                f"mask must have shape (batch, seq_len) = {tuple(x.shape[:2])}, got {tuple(mask.shape)}"
+                f"mask must have shape (batch, seq_len) = {tuple(x.shape[:2])}, "
+                f"got {tuple(mask.shape)}"
             )
         return mask.to(device=x.device, dtype=torch.bool)
 

@@ -95,13 +95,17 @@ class StandardAttention(MultiHeadMixer):
         q, k, v = self.heads(x)
         if self.positional == "rotary":
             q, k = apply_rotary(q), apply_rotary(k)
-        bias = alibi_bias(self.num_heads, n, x.device, q.dtype) if self.positional == "alibi" else None
+        bias = (
+            alibi_bias(self.num_heads, n, x.device, q.dtype) if self.positional == "alibi" else None
+        )
         attn_mask, is_causal = score_mask(mask, bias, self.causal, n, x.device)
         if return_attention:
             out, weights = self._explicit(q, k, v, attn_mask, is_causal)
             return self.merge(out), weights
         p = self.dropout if self.training else 0.0
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=p, is_causal=is_causal)
+        out = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=attn_mask, dropout_p=p, is_causal=is_causal
+        )
         return self.merge(out)
 
     def _explicit(

@@ -157,7 +157,9 @@ class LSTAttentionConfig(_TransformAttentionConfig):
         return self
 
     def head_groups(self) -> list[tuple[str, int]]:
-        kinds = ("dct", "dst", "hadamard") if self.transform_type == "mixed" else (self.transform_type,)
+        kinds = (
+            ("dct", "dst", "hadamard") if self.transform_type == "mixed" else (self.transform_type,)
+        )
         return split_heads(kinds, self.num_heads)
 
 

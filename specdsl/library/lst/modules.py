@@ -57,7 +57,9 @@ class SpectralProductAttention(MultiHeadMixer):
         self.causal = bool(causal)
         self.head_transforms = tuple(kind for kind, count in groups for _ in range(count))
         self.mixer = SpectralProduct(groups, self.normalize)
-        self.scale = nn.Parameter(torch.ones(num_heads, self.head_dim, 1)) if learnable_scale else None
+        self.scale = (
+            nn.Parameter(torch.ones(num_heads, self.head_dim, 1)) if learnable_scale else None
+        )
 
     def forward(
         self, x: Tensor, mask: Tensor | None = None, return_attention: bool = False
@@ -79,7 +81,9 @@ class SpectralProductAttention(MultiHeadMixer):
         return (out, None) if return_attention else out
 
     def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, head_transforms={self.head_transforms}, causal={self.causal}"
+        return (
+            f"{super().extra_repr()}, head_transforms={self.head_transforms}, causal={self.causal}"
+        )
 
 
 def _lst_groups(transform_type: str, num_heads: int) -> list[tuple[str, int]]:
@@ -222,10 +226,16 @@ class MixedSpectralAttention(SpectralProductAttention):
         if not kinds:
             raise ValueError("enable at least one of use_fft, use_dct, use_hadamard")
         if check_int("num_heads", num_heads) < len(kinds):
-            raise ValueError(f"num_heads must be >= {len(kinds)} (one per transform), got {num_heads}")
+            raise ValueError(
+                f"num_heads must be >= {len(kinds)} (one per transform), got {num_heads}"
+            )
         groups = split_heads(kinds, num_heads)
         super().__init__(hidden_dim, num_heads, groups, False, True, dropout, True, causal)
-        self.use_fft, self.use_dct, self.use_hadamard = bool(use_fft), bool(use_dct), bool(use_hadamard)
+        self.use_fft, self.use_dct, self.use_hadamard = (
+            bool(use_fft),
+            bool(use_dct),
+            bool(use_hadamard),
+        )
 
 
 __all__ = ["DCTAttention", "HadamardAttention", "LSTAttention", "MixedSpectralAttention"]

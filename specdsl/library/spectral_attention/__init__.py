@@ -53,7 +53,9 @@ def resolve_features(
     features.
     """
     for name, value in (("num_features", num_features), ("rank", rank)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
             raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     if kernel in ("softmax", "relu", "gaussian"):
         if rank is not None:
@@ -202,7 +204,7 @@ class PerformerAttentionConfig(_LinearAttentionConfig):
     module="specdsl.library.spectral_attention.modules:KernelAttention",
     family="spectral_attention",
     positional=("kernel_type",),
-    math="y = W_o (phi(Q) (phi(K)^T V)) / (phi(Q) phi(K)^T 1), k = gaussian | polynomial | spectral",
+    math="y = W_o (phi(Q) (phi(K)^T V)) / (phi(Q) phi(K)^T 1), kernel gaussian|polynomial|spectral",
     reference=_REFERENCE,
 )
 class SpectralKernelAttentionConfig(_LinearAttentionConfig):
@@ -213,7 +215,9 @@ class SpectralKernelAttentionConfig(_LinearAttentionConfig):
     num_features: int | None = Field(default=None, gt=0)
 
     def feature_shape(self) -> FeatureShape:
-        return resolve_features(self.kernel_type, self.resolved_head_dim, self.num_features, self.rank)
+        return resolve_features(
+            self.kernel_type, self.resolved_head_dim, self.num_features, self.rank
+        )
 
     def learned_params(self) -> int:
         shape = self.feature_shape()

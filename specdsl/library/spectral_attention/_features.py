@@ -97,7 +97,9 @@ class LowRankSoftmaxKernel(FeatureKernel):
         Seed of the eigenbasis (and, plus one, of the random features).
     """
 
-    def __init__(self, input_dim: int, rank: int, num_features: int, seed: int | None = None) -> None:
+    def __init__(
+        self, input_dim: int, rank: int, num_features: int, seed: int | None = None
+    ) -> None:
         super().__init__()
         self.input_dim = input_dim
         self.metric = LearnableSpectralKernel(input_dim, rank, seed=seed)

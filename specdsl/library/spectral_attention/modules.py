@@ -12,7 +12,10 @@ from specdsl.library.attention._shared import (
     resolve_head_dim,
 )
 from specdsl.library.spectral_attention import FeatureShape, resolve_features
-from specdsl.library.spectral_attention._features import LowRankSoftmaxKernel, PositiveGaussianKernel
+from specdsl.library.spectral_attention._features import (
+    LowRankSoftmaxKernel,
+    PositiveGaussianKernel,
+)
 
 
 def build_kernel(
@@ -21,11 +24,15 @@ def build_kernel(
     """The feature kernel of a resolved :class:`FeatureShape`, seeded from the global RNG."""
     seed = draw_seed()
     if shape.kernel in ("softmax", "relu"):
-        return RFFAttentionKernel(head_dim, shape.random, shape.kernel, use_orthogonal, redraw, seed)
+        return RFFAttentionKernel(
+            head_dim, shape.random, shape.kernel, use_orthogonal, redraw, seed
+        )
     if shape.kernel == "gaussian":
         return PositiveGaussianKernel(head_dim, shape.random, use_orthogonal, redraw, seed)
     if shape.kernel == "polynomial":
-        return PolynomialSpectralKernel(head_dim, shape.rank, degree=2, alpha=1.0, coef0=1.0, seed=seed)
+        return PolynomialSpectralKernel(
+            head_dim, shape.rank, degree=2, alpha=1.0, coef0=1.0, seed=seed
+        )
     return LowRankSoftmaxKernel(head_dim, shape.rank, shape.random, seed)
 
 
@@ -124,7 +131,15 @@ class SpectralAttention(LinearAttention):
         resolved = resolve_head_dim(hidden_dim, num_heads, head_dim)
         shape = resolve_features(kernel_type, resolved, num_features)
         super().__init__(
-            hidden_dim, num_heads, shape, dropout, head_dim, use_bias, causal, use_orthogonal, feature_redraw
+            hidden_dim,
+            num_heads,
+            shape,
+            dropout,
+            head_dim,
+            use_bias,
+            causal,
+            use_orthogonal,
+            feature_redraw,
         )
         self.kernel_type = kernel_type
         self.use_orthogonal = bool(use_orthogonal)
@@ -201,7 +216,9 @@ class KernelAttention(LinearAttention):
         causal: bool = False,
     ) -> None:
         check_choice("kernel_type", kernel_type, ("gaussian", "polynomial", "spectral"))
-        shape = resolve_features(kernel_type, resolve_head_dim(hidden_dim, num_heads), num_features, rank)
+        shape = resolve_features(
+            kernel_type, resolve_head_dim(hidden_dim, num_heads), num_features, rank
+        )
         super().__init__(hidden_dim, num_heads, shape, dropout, causal=causal)
         self.kernel_type = kernel_type
         self.rank = shape.rank or None
