@@ -18,7 +18,7 @@ class FNet(SpecModel[FNetModelConfig]):
     """FNet: every block mixes tokens with the real part of a 2-D DFT.
 
     Spec: ``repeat num_layers [real_fourier]`` (``fourier`` when ``use_real_fft=False``;
-    both compute ``Re(FFT_seq(FFT_hidden(x)))``).
+    both compute ``Re(FFT_seq(FFT_hidden(x)))``, with no parameters).
 
     Parameters
     ----------

@@ -17,9 +17,8 @@ from specdsl.library import REGISTRY, LayerEntry
 from specdsl.schema.resolve import allowed_args
 from specdsl.schema.spec import LayerSpec
 
-#: Documented family names that are not DSL layer names. FNet mixing is ``real_fourier``,
-#: whose ``use_real_fft`` argument selects the real-input or the complex FFT (same values).
-FAMILY_LAYERS = {"fourier": "real_fourier", "gfnet": "global_filter"}
+#: Documented family names that are not DSL layer names.
+FAMILY_LAYERS = {"gfnet": "global_filter"}
 
 #: Documented shorthand keys of free-form layer configs: DSL layer -> {key: DSL argument}.
 SHORTHANDS: dict[str, dict[str, str]] = {
@@ -35,6 +34,11 @@ def mixer_names() -> list[str]:
     """Every name a model argument may use for a token mixer (documented and DSL names)."""
     mixers = [name for name, entry in REGISTRY.items() if entry.kind == "mixer"]
     return sorted({*mixers, *FAMILY_LAYERS})
+
+
+def fourier_layer(use_real_fft: bool) -> str:
+    """FNet mixing: ``real_fourier`` (real-input FFTs) or ``fourier``; the same function."""
+    return "real_fourier" if use_real_fft else "fourier"
 
 
 def _entry(kind: str, argument: str) -> tuple[str, LayerEntry]:
@@ -65,7 +69,8 @@ def layer_spec(
     Parameters
     ----------
     kind : str
-        A documented family name (``fourier``, ``gfnet``, ...) or any registered mixer.
+        A documented family name (``fourier``, ``gfnet``, ...) or any registered mixer;
+        ``fourier`` means FNet mixing, ``real_fourier`` unless ``use_real_fft`` is False.
     values : mapping, optional
         The user's arguments (documented shorthand keys allowed), e.g. a ``spectral_config``;
         a None value means the layer's default.
@@ -88,6 +93,15 @@ def layer_spec(
         or a value that is not a bool, int, float or string.
     """
     merged = {**(defaults or {}), **(values or {})}
+    choosers = []  # keys that choose the layer rather than set one of its arguments
+    if kind == "fourier":  # the documented family: use_real_fft picks the implementation
+        choosers.append("use_real_fft")
+        use_real_fft = merged.pop("use_real_fft", True)
+        if not isinstance(use_real_fft, bool):
+            raise ValueError(
+                f"{argument}: use_real_fft must be True or False, got {use_real_fft!r}"
+            )
+        kind = fourier_layer(use_real_fft)
     name, entry = _entry(kind, kind_argument or argument)
     shorthands = SHORTHANDS.get(name, {})
     allowed = allowed_args(entry)
@@ -95,10 +109,8 @@ def layer_spec(
     for key, value in merged.items():
         target = shorthands.get(key, key)
         if target not in allowed:
-            keys = sorted({*allowed, *shorthands})
-            raise ValueError(
-                f"{argument}: unknown key {key!r} for {kind}; allowed: {', '.join(keys)}"
-            )
+            keys = ", ".join(sorted({*allowed, *shorthands, *choosers}))
+            raise ValueError(f"{argument}: unknown key {key!r} for {kind}; allowed: {keys}")
         if value is None:  # not given: the layer's default
             continue
         if not isinstance(value, _PLAIN):

@@ -47,14 +47,15 @@ def head_spec(
 ) -> HeadSpec:
     """The head for the documented ``output_type`` / ``num_classes`` combination.
 
-    ``classification`` without ``num_classes`` returns hidden states (no head);
-    ``regression`` defaults to one output; ``sequence`` defaults to ``vocab_size``, else
+    ``classification`` pools the first token (documented default) and without
+    ``num_classes`` returns hidden states (no head); ``regression`` mean-pools to one
+    output by default; ``sequence`` defaults to ``vocab_size``, else
     ``hidden_dim`` outputs per token; ``lm`` predicts ``vocab_size`` tokens.
     """
     if output_type == "classification":
         if num_classes is None:
             return HeadSpec()
-        return HeadSpec(type="classification", num_classes=num_classes)
+        return HeadSpec(type="classification", num_classes=num_classes, pooling="cls")
     if output_type == "regression":
         return HeadSpec(type="regression", num_classes=num_classes or 1)
     if output_type == "sequence":

@@ -9,18 +9,21 @@ import torch
 from specdsl.transforms import FFT1D, FFT2D, RFFT, RFFT2D, SpectralPooling
 
 
+def rel_err(actual, expected) -> float:
+    """Relative 2-norm error of ``actual`` (tensor or array) against ``expected``."""
+    actual = np.asarray(actual.detach() if torch.is_tensor(actual) else actual)
+    expected = np.asarray(expected.detach() if torch.is_tensor(expected) else expected)
+    return float(np.linalg.norm(actual - expected) / max(np.linalg.norm(expected), 1e-300))
+
+
 @pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    """Tiny tensors gain nothing from intra-op threads, which stall on a busy machine."""
+def single_thread():
+    """Run a test module single-threaded: tiny tensors gain nothing from intra-op
+    threads, which stall badly when the machine is shared."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-def rel_err(actual, expected):
-    actual = np.asarray(actual.detach() if torch.is_tensor(actual) else actual)
-    return np.linalg.norm(actual - expected) / max(np.linalg.norm(expected), 1e-300)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 100, 1023])

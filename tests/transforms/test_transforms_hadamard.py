@@ -18,9 +18,17 @@ from specdsl.transforms import (
 )
 
 
+def rel_err(actual, expected) -> float:
+    """Relative 2-norm error of ``actual`` (tensor or array) against ``expected``."""
+    actual = np.asarray(actual.detach() if torch.is_tensor(actual) else actual)
+    expected = np.asarray(expected.detach() if torch.is_tensor(expected) else expected)
+    return float(np.linalg.norm(actual - expected) / max(np.linalg.norm(expected), 1e-300))
+
+
 @pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    """Tiny tensors gain nothing from intra-op threads, which stall on a busy machine."""
+def single_thread():
+    """Run a test module single-threaded: tiny tensors gain nothing from intra-op
+    threads, which stall badly when the machine is shared."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -28,11 +36,6 @@ def _single_thread():
 
 
 LENGTHS = [1, 2, 3, 4, 7, 8, 64, 100, 1000, 1023, 1024]
-
-
-def rel_err(actual, expected):
-    actual = np.asarray(actual.detach() if torch.is_tensor(actual) else actual)
-    return np.linalg.norm(actual - expected) / max(np.linalg.norm(expected), 1e-300)
 
 
 def next_pow2(n):

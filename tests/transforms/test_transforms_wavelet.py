@@ -8,9 +8,17 @@ import torch
 from specdsl.transforms import DWT1D, DWT2D, MODES, SUPPORTED_WAVELETS, dwt, idwt
 
 
+def rel_err(actual, expected) -> float:
+    """Relative 2-norm error of ``actual`` (tensor or array) against ``expected``."""
+    actual = np.asarray(actual.detach() if torch.is_tensor(actual) else actual)
+    expected = np.asarray(expected.detach() if torch.is_tensor(expected) else expected)
+    return float(np.linalg.norm(actual - expected) / max(np.linalg.norm(expected), 1e-300))
+
+
 @pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    """Tiny tensors gain nothing from intra-op threads, which stall on a busy machine."""
+def single_thread():
+    """Run a test module single-threaded: tiny tensors gain nothing from intra-op
+    threads, which stall badly when the machine is shared."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -18,11 +26,6 @@ def _single_thread():
 
 
 WAVELETS = ["haar", "db2", "db4", "db8", "sym3", "sym8", "coif1", "coif5", "bior1.3", "bior2.8"]
-
-
-def rel_err(actual, expected):
-    actual = np.asarray(actual.detach() if torch.is_tensor(actual) else actual)
-    return np.linalg.norm(actual - expected) / max(np.linalg.norm(expected), 1e-300)
 
 
 def assert_coeffs_match(ours, theirs):

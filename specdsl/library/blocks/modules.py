@@ -63,7 +63,8 @@ class TokenGate(nn.Module):
 def weighted_sum(outputs: Sequence[Tensor], weights: Tensor) -> Tensor:
     """``sum_i weights[..., i] * outputs[i]`` for ``(B, N, D)`` outputs and ``(B, N, k)`` weights.
 
-    Element-wise on purpose: no matrix product (the cost formula counts it as such).
+    Element-wise on purpose: ``FlopCounterMode`` sees no matrix product, and the cost
+    formula counts this work in ``other_flops`` (see ``gate_cost``).
     """
     return (torch.stack(tuple(outputs), dim=-1) * weights.unsqueeze(-2)).sum(dim=-1)
 
