@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Literal
@@ -177,12 +179,32 @@ def time_forward(
     return times
 
 
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Send file descriptor 2 (C++ logging included) to the null device for a moment."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _cpu_memory(model: nn.Module, inputs: dict[str, Tensor]) -> tuple[int, int]:
     """``(peak, retained)`` bytes of one forward from the profiler's allocation events."""
     from torch.profiler import ProfilerActivity, profile
 
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    prof = profile(activities=[ProfilerActivity.CPU], profile_memory=True)
+    with _quiet_stderr():  # kineto logs a line to fd 2 on start and on stop
+        prof.start()
+    try:
         out = model(**inputs)
+    finally:
+        with _quiet_stderr():
+            prof.stop()
     results = getattr(prof.profiler, "kineto_results", None)
     if results is None:  # pragma: no cover - depends on the torch build
         raise RuntimeError("this torch build's profiler does not report memory events")

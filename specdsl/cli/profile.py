@@ -63,7 +63,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--device", default="auto", help="auto (CUDA when available), cpu, cuda or cuda:N"
     )
-    parser.add_argument("--seed", type=int, default=None, help="weight seed (default: spec seed, else 0)")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="weight seed (default: spec seed, else 0)"
+    )
+    parser.add_argument(
+        "--threads", type=_count_arg("--threads", 1), default=None, metavar="T",
+        help="CPU threads for torch (default: torch's own choice)",
+    )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     add_overrides(parser)
     add_format(parser, ("table", "json"), "table")
@@ -125,7 +131,12 @@ def _progress(enabled: bool) -> Any:
 def run(args: argparse.Namespace) -> int:
     spec = parse(args.spec, overrides=parse_overrides(args.overrides))
     lengths = _lengths(args, spec.max_sequence_length)
+    import torch
+
     from specdsl.profiling import profile_spec, resolve_device, steps_per_length
+
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
 
     try:
         device = resolve_device(args.device)

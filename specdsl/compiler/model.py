@@ -107,7 +107,14 @@ class CompiledModel(nn.Module):
             raise ValueError(
                 f"sequence length {n} exceeds max_sequence_length {self.max_sequence_length}"
             )
-        mask = None if attention_mask is None else attention_mask.to(torch.bool)
+        mask = None
+        if attention_mask is not None:
+            if tuple(attention_mask.shape) != tuple(x.shape[:2]):
+                raise ValueError(
+                    f"attention_mask must have shape (batch, seq_len) = {tuple(x.shape[:2])},"
+                    f" got {tuple(attention_mask.shape)}"
+                )
+            mask = attention_mask.to(torch.bool)
         if self.positional is not None:
             x = self.positional(x)
         x = self.dropout(x)

@@ -277,7 +277,8 @@ class _Validator:
             low, high = entry.children
             if not low <= len(children) <= high:
                 wanted = str(low) if low == high else f"{low} to {high}"
-                self.problem(f"{call.name} takes {wanted} layers, got {len(children)}", call.pos)
+                noun = "layer" if high == 1 else "layers"
+                self.problem(f"{call.name} takes {wanted} {noun}, got {len(children)}", call.pos)
             layers = [child for child in children if child is not None]
         else:
             layers = []
@@ -334,6 +335,13 @@ class _Validator:
         if entry.kind != "mixer":
             self.problem(f"{call.name} is a block; blocks take token mixers as arguments", call.pos)
             return None
+        for arg in call.arg_list:
+            if arg.name in BLOCK_OPTIONS and arg.name not in entry.config.model_fields:
+                self.problem(
+                    f"{arg.name} is a block option; inside a composite block it has no block",
+                    arg.pos,
+                    "give it to the composite block instead",
+                )
         return self.layer(call, model)
 
     def check_config(self, entry: LayerEntry, layer: LayerSpec, call: Call, model: Spec) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -32,13 +33,25 @@ def model_inputs(spec: specdsl.Spec, batch: int, n: int) -> dict[str, torch.Tens
     return {"inputs_embeds": torch.randn(batch, n, spec.hidden_dim)}
 
 
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one thread: tiny models are ~10x faster so on a shared machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def measure(spec: specdsl.Spec, batch: int = 2, n: int = 37) -> Measured:
     """Compile ``spec``; count its parameters and one no-grad forward's matmul FLOPs."""
-    model = specdsl.compile(spec)
-    inputs = model_inputs(spec, batch, n)
-    model.eval()
-    with torch.no_grad():
-        flops = count_matmul_flops(lambda: model(**inputs))
+    with one_thread():
+        model = specdsl.compile(spec)
+        inputs = model_inputs(spec, batch, n)
+        model.eval()
+        with torch.no_grad():
+            flops = count_matmul_flops(lambda: model(**inputs))
     params = sum(p.numel() for p in model.parameters())
     return Measured(batch, n, params, flops, model, inputs)
 
@@ -51,11 +64,12 @@ def held_for_backward(model: torch.nn.Module, inputs: dict[str, torch.Tensor]) -
     so the graph is really used.
     """
     model.train()
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        out = model(**inputs)
-    held = sum(event.self_cpu_memory_usage for event in prof.events())
-    held -= out.untyped_storage().nbytes()
-    out.float().square().sum().backward()
+    with one_thread():
+        with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+            out = model(**inputs)
+        held = sum(event.self_cpu_memory_usage for event in prof.events())
+        held -= out.untyped_storage().nbytes()
+        out.float().square().sum().backward()
     return held
 
 

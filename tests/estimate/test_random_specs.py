@@ -2,7 +2,8 @@
 
 Patterns of 1-4 items drawn from every registered mixer (random values for its choice and
 flag arguments), composite blocks and nested repeats; random width, FFN width, vocabulary,
-positional encoding, dropout and head. Compared at batch 2 and a non-power-of-two length.
+positional encoding, dropout and head. Compared at batch 2 and a non-power-of-two length (n = 1 is covered per layer in
+test_exactness.py).
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def pattern(draw: st.DrawFn) -> str:
     for _ in range(draw(st.integers(1, 4))):
         if draw(st.integers(0, 4)) == 0:
             inner = ", ".join(draw(block()) for _ in range(draw(st.integers(1, 2))))
-            items.append(f"repeat {draw(st.integers(1, 3))} [{inner}]")
+            items.append(f"repeat {draw(st.integers(1, 2))} [{inner}]")
         else:
             items.append(draw(block()))
     return ", ".join(items)
@@ -97,7 +98,7 @@ def spec_text(draw: st.DrawFn) -> str:
     fields = {
         "name": "random",
         "vocab_size": vocab,
-        "hidden_dim": draw(st.sampled_from((16, 32, 48))),
+        "hidden_dim": draw(st.sampled_from((16, 32))),
         "max_sequence_length": 48,
         "ffn_hidden_dim": draw(st.sampled_from((None, 20, 64))),
         "dropout": draw(st.sampled_from((0.0, 0.1))),
@@ -109,7 +110,7 @@ def spec_text(draw: st.DrawFn) -> str:
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text=spec_text(), n=st.sampled_from((1, 7, 20, 33)))
+@given(text=spec_text(), n=st.sampled_from((5, 20, 33)))
 def test_random_spec_estimate_is_exact(text: str, n: int, measure_model) -> None:
     try:
         spec = specdsl.parse(text)

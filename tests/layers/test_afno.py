@@ -55,8 +55,18 @@ def afno_reference(module: AFNOMixing, x: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize(
     "options",
-    [{}, {"modes_seq": 3, "modes_hidden": 6, "num_blocks": 2, "mlp_ratio": 1.5, "activation": "tanh"},
-     {"modes_hidden": 8, "num_blocks": 1, "activation": "relu"}, {"activation": "silu", "modes_hidden": 3}],
+    [
+        {},
+        {
+            "modes_seq": 3,
+            "modes_hidden": 6,
+            "num_blocks": 2,
+            "mlp_ratio": 1.5,
+            "activation": "tanh",
+        },
+        {"modes_hidden": 8, "num_blocks": 1, "activation": "relu"},
+        {"activation": "silu", "modes_hidden": 3},
+    ],
 )
 @pytest.mark.parametrize("n", [L, 13, 40])
 def test_matches_block_mlp_reference(options: dict, n: int) -> None:
@@ -95,7 +105,9 @@ def test_shape_dtype_and_gradients(dtype: torch.dtype, n: int) -> None:
     "config",
     [
         AFNOMixingConfig(hidden_dim=16, max_sequence_length=L),
-        AFNOMixingConfig(hidden_dim=16, max_sequence_length=L, modes_seq=5, modes_hidden=12, mlp_ratio=0.5),
+        AFNOMixingConfig(
+            hidden_dim=16, max_sequence_length=L, modes_seq=5, modes_hidden=12, mlp_ratio=0.5
+        ),
     ],
 )
 @pytest.mark.parametrize("n", [L, 21])
@@ -106,7 +118,8 @@ def test_cost_matches(config: AFNOMixingConfig, n: int) -> None:
 
 def test_spec_compiles_every_argument() -> None:
     text = (
-        "hidden_dim: 32\nmax_sequence_length: 64\nlayers: \"repeat 2 [global_filter(activation=tanh),"
+        'hidden_dim: 32\nmax_sequence_length: 64\nlayers: "repeat 2 ['
+        "global_filter(activation=tanh),"
         " afno(modes_seq=8), afno(4, modes_hidden=8, mlp_ratio=1.0, activation=relu, dropout=0.1,"
         ' num_blocks=2)]"'
     )

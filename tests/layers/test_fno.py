@@ -40,7 +40,7 @@ def spectral_conv_reference(conv: SpectralConv1d, x: np.ndarray) -> np.ndarray:
     out = np.zeros((*spectrum.shape[:2], conv.out_channels), dtype=complex)
     for k in range(min(conv.modes, n // 2 + 1)):
         out[:, k] = spectrum[:, k] @ weight[k]
-        if 0 < k and 2 * k != n:  # the negative frequency carries the conjugate product
+        if k > 0 and 2 * k != n:  # the negative frequency carries the conjugate product
             out[:, n - k] = spectrum[:, n - k] @ weight[k].conj()
     if n % 2 == 0 and conv.modes > n // 2:  # irfft keeps the real part of the Nyquist bin
         out[:, n // 2] = out[:, n // 2].real
@@ -152,19 +152,24 @@ def test_fno_block_is_a_residual_block() -> None:
 
 def test_spec_compiles_every_argument() -> None:
     text = (
-        "hidden_dim: 32\nmax_sequence_length: 64\nlayers: \"repeat 2 [fno(8), fno(modes=4,"
-        " activation=tanh, use_spectral_conv=true, use_linear=false, causal=true, dropout=0.1)]\""
+        'hidden_dim: 32\nmax_sequence_length: 64\nlayers: "repeat 2 [fno(8), fno(modes=4,'
+        ' activation=tanh, use_spectral_conv=true, use_linear=false, causal=true, dropout=0.1)]"'
     )
     model = specdsl.compile(specdsl.parse(text))
     assert model(inputs_embeds=torch.randn(2, 24, 32)).shape == (2, 24, 32)
     layers = [m for m in model.modules() if isinstance(m, FourierNeuralOperator)]
-    assert [(m.modes, m.causal, m.linear is None) for m in layers[:2]] == [(8, False, False), (4, True, True)]
+    assert [(m.modes, m.causal, m.linear is None) for m in layers[:2]] == [
+        (8, False, False),
+        (4, True, True),
+    ]
     assert {m.max_sequence_length for m in layers} == {64}
 
 
 def test_causal_model_builds_causal_operators() -> None:
     spec = specdsl.parse("hidden_dim: 16\nmax_sequence_length: 32\ncausal: true\nlayers: [fno]")
-    assert [m.causal for m in specdsl.compile(spec).modules() if isinstance(m, FourierNeuralOperator)] == [True]
+    assert [
+        m.causal for m in specdsl.compile(spec).modules() if isinstance(m, FourierNeuralOperator)
+    ] == [True]
 
 
 @pytest.mark.parametrize(

@@ -138,7 +138,12 @@ def test_spec_compiles_every_layer_and_argument() -> None:
     model = specdsl.compile(specdsl.parse(text))
     assert model(inputs_embeds=torch.randn(2, 24, 32)).shape == (2, 24, 32)
     kinds = {type(m).__name__ for m in model.modules()}
-    assert {"FourierMixing", "FourierMixing1D", "RealFourierMixing", "SeparableFourierMixing"} <= kinds
+    assert {
+        "FourierMixing",
+        "FourierMixing1D",
+        "RealFourierMixing",
+        "SeparableFourierMixing",
+    } <= kinds
 
 
 @pytest.mark.parametrize(
@@ -152,7 +157,7 @@ def test_spec_compiles_every_layer_and_argument() -> None:
 )
 def test_bad_values_are_spec_errors(layer: str, message: str) -> None:
     with pytest.raises(specdsl.SpecError, match=message):
-        specdsl.parse(f"hidden_dim: 16\nlayers: \"{layer}\"")
+        specdsl.parse(f'hidden_dim: 16\nlayers: "{layer}"')
 
 
 @pytest.mark.parametrize("name", ["fourier", "fourier_1d", "real_fourier", "fourier_separable"])

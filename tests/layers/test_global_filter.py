@@ -32,7 +32,10 @@ CONFIGS = {
 
 
 def params(module: torch.nn.Module) -> tuple[np.ndarray, np.ndarray]:
-    return module.filter_real.detach().double().numpy(), module.filter_imag.detach().double().numpy()
+    return (
+        module.filter_real.detach().double().numpy(),
+        module.filter_imag.detach().double().numpy(),
+    )
 
 
 def interpolate(values: np.ndarray, source: int, target: int, periodic: bool) -> np.ndarray:
@@ -88,7 +91,9 @@ def test_resampling_is_identity_at_native_length_and_linear_elsewhere(periodic: 
     assert resample_spectrum(values, L, L, periodic) is values
     for target in (7, 24, 33):
         out = resample_spectrum(values, L, target, periodic).numpy()
-        np.testing.assert_allclose(out, interpolate(values.numpy(), L, target, periodic), atol=1e-14)
+        np.testing.assert_allclose(
+            out, interpolate(values.numpy(), L, target, periodic), atol=1e-14
+        )
 
 
 def causal_reference(module: GlobalFilterMixing, x: np.ndarray) -> np.ndarray:
@@ -134,7 +139,9 @@ def test_fixed_filters_are_buffers() -> None:
     module = GlobalFilterMixing(D, L, learnable_filters=False)
     assert sum(p.numel() for p in module.parameters()) == 0
     assert {"filter_real", "filter_imag"} <= dict(module.named_buffers()).keys()
-    assert_cost_matches(GlobalFilterMixingConfig(hidden_dim=D, sequence_length=L, learnable_filters=False))
+    assert_cost_matches(
+        GlobalFilterMixingConfig(hidden_dim=D, sequence_length=L, learnable_filters=False)
+    )
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -155,7 +162,8 @@ def test_cost_matches(name: str, n: int) -> None:
 
 def test_spec_compiles_every_argument() -> None:
     text = (
-        "hidden_dim: 32\nmax_sequence_length: 64\nlayers: \"repeat 2 [global_filter(activation=tanh),"
+        'hidden_dim: 32\nmax_sequence_length: 64\nlayers: "repeat 2 ['
+        "global_filter(activation=tanh),"
         " global_filter(identity, learnable_filters=false, fft_norm=forward, filter_init_std=0.1,"
         " norm_eps=1e-6, dropout=0.1), global_filter_2d(tanh),"
         " adaptive_global_filter(filter_regularization=0.1, adaptive_initialization=false,"
@@ -169,7 +177,9 @@ def test_spec_compiles_every_argument() -> None:
 
 
 def test_causal_model_builds_causal_filters() -> None:
-    spec = specdsl.parse("hidden_dim: 16\nmax_sequence_length: 32\ncausal: true\nlayers: [global_filter]")
+    spec = specdsl.parse(
+        "hidden_dim: 16\nmax_sequence_length: 32\ncausal: true\nlayers: [global_filter]"
+    )
     model = specdsl.compile(spec)
     assert [m.causal for m in model.modules() if isinstance(m, GlobalFilterMixing)] == [True]
 

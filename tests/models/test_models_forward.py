@@ -88,6 +88,14 @@ def test_token_embedding_when_vocab_size_is_set(build):
     assert run(model).shape == (BATCH, 2)
 
 
+def test_real_and_complex_fft_fnet_compute_the_same_function(build):
+    real = build("FNetEncoder", use_real_fft=True).eval()
+    complex_fft = build("FNetEncoder", use_real_fft=False).eval()
+    assert real.use_real_fft and not complex_fft.use_real_fft
+    x = torch.randn(BATCH, LENGTH, 32)
+    torch.testing.assert_close(real(inputs_embeds=x), complex_fft(inputs_embeds=x))
+
+
 def test_gradient_checkpointing_trains(build):
     model = build("HybridTransformer", gradient_checkpointing=True, num_classes=3).train()
     assert model.gradient_checkpointing

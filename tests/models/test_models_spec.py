@@ -74,11 +74,15 @@ def test_decoder_spec_reads_as_documented():
     assert {layer.args["transform_type"] for layer, _ in expand(spec.layers)} == {"dst"}
 
 
-def test_fnet_real_fft_is_a_layer_argument():
+def test_use_real_fft_chooses_the_fnet_layer():
     fnet = model_class("FNet")
     assert block_types(fnet.spec_for(num_layers=2)) == ["real_fourier"] * 2
-    complex_fft = fnet.spec_for(num_layers=2, use_real_fft=False)
-    assert {layer.args["use_real_fft"] for layer, _ in expand(complex_fft.layers)} == {False}
+    assert block_types(fnet.spec_for(num_layers=2, use_real_fft=False)) == ["fourier"] * 2
+
+
+def test_hand_written_fnet_file_is_the_fnet_class():
+    arguments = ARCHITECTURE_ARGUMENTS["FNet"]
+    assert specdsl.parse(ARCHITECTURES / "fnet.yaml") == model_class("FNet").spec_for(**arguments)
 
 
 SMALL = {"hidden_dim": 32, "max_sequence_length": 16, "num_heads": 4}
