@@ -176,7 +176,7 @@ def key_padding(mask: Tensor | None, dtype: torch.dtype, seq_last: bool = False)
 
 def draw_seed() -> int:
     """A seed drawn from the global RNG, so seeded builds give identical random features."""
-    return int(torch.randint(0, 2**31 - 1, (1,)).item())
+    return int(torch.randint(0, 2**31 - 1, (1,), device="cpu").item())
 
 
 __all__ = [
