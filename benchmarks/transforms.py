@@ -4,8 +4,14 @@ For each size ``n`` the script times, on a ``(batch, channels, n)`` float32
 tensor, every fast transform, the dense-matrix product implementing the same
 linear map (matrix built once, outside the timing; skipped when the matrix would
 exceed ``--dense-max-bytes``) and ``torch.fft.rfft`` of the same size. It then
-fits the growth exponent ``d log(time) / d log(n)`` of each fast transform and
-checks it against ``--max-exponent``.
+fits the growth exponent ``d log(time per vector) / d log(n)`` of each fast
+transform and checks it against ``--max-exponent``.
+
+``--batch B C`` is the batch at the smallest size; by default the channel count
+shrinks as ``n`` grows (``C * n_min / n``, at least 1), so every call touches
+the same amount of memory. Otherwise the largest sizes would run from DRAM and
+the smallest from cache, and that hierarchy effect (visible on ``torch.fft.rfft``
+itself) would dominate the fitted exponent. ``--fixed-batch`` keeps ``(B, C)``.
 
 Usage::
 
@@ -62,16 +68,26 @@ def dense_operator(fn: Fn, n: int, dtype: torch.dtype) -> Fn:
     return lambda x: x.reshape(*x.shape[:-1], n) @ matrix
 
 
-def median_time(fn: Fn, x: torch.Tensor, repeats: int, budget_s: float) -> float:
-    """Median wall time of ``fn(x)`` over up to ``repeats`` runs (fewer past ``budget_s``)."""
-    fn(x)  # warm-up (caches, allocator)
-    times: list[float] = []
-    start = time.perf_counter()
-    while len(times) < repeats and (not times or time.perf_counter() - start < budget_s):
-        t0 = time.perf_counter()
-        fn(x)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+def time_interleaved(
+    fns: dict[str, Fn], x: torch.Tensor, repeats: int, budget_s: float
+) -> dict[str, list[float]]:
+    """Wall times of every ``fns[k](x)``, interleaved round-robin over ``repeats`` rounds.
+
+    Interleaving spreads load fluctuations of a shared machine over all
+    candidates. A candidate whose accumulated time exceeds ``budget_s`` stops
+    after the round in which it crossed it (slow dense products run once or twice).
+    """
+    for fn in fns.values():
+        fn(x[:1, :1])  # warm-up on one row: builds the cached constants for this n
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            if times[name] and sum(times[name]) > budget_s:
+                continue
+            t0 = time.perf_counter()
+            fn(x)
+            times[name].append(time.perf_counter() - t0)
+    return times
 
 
 def slope(sizes: list[int], times: list[float]) -> float:
@@ -83,13 +99,20 @@ def slope(sizes: list[int], times: list[float]) -> float:
     return num / sum((a - mx) ** 2 for a in lx)
 
 
+def _batch_for(args: argparse.Namespace, n: int) -> tuple[int, int]:
+    """Batch shape at size ``n`` (see the module docstring)."""
+    b, c = args.batch
+    return (b, c) if args.fixed_batch else (b, max(1, c * args.sizes[0] // n))
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[256 << i for i in range(7)])
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--batch", type=int, nargs=2, default=[8, 256], metavar=("B", "C"))
+    p.add_argument("--fixed-batch", action="store_true", help="same (B, C) at every size")
     p.add_argument("--dense-max-bytes", type=float, default=1e9)
-    p.add_argument("--budget", type=float, default=3.0, help="seconds per measurement")
+    p.add_argument("--budget", type=float, default=3.0, help="seconds per candidate and size")
     p.add_argument("--max-exponent", type=float, default=1.3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--quick", action="store_true", help="tiny sizes, one repeat")
@@ -104,41 +127,54 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     dtype = torch.float32
     itemsize = torch.finfo(dtype).bits // 8
+    scaling = "fixed" if args.fixed_batch else f"channels x {args.sizes[0]}/n"
     print(
-        f"batch={tuple(args.batch)} dtype=float32 threads={args.threads} "
-        f"repeats={args.repeats} (median); times in ms; ratios = time / fast time"
+        f"batch={tuple(args.batch)} ({scaling}) dtype=float32 threads={args.threads} "
+        f"repeats={args.repeats}; median ms per call; ratios = time / fast time"
     )
     header = (
-        f"{'n':>6} {'transform':<12} {'fast':>9} {'dense':>10} {'dense/fast':>10} "
-        f"{'rfft':>8} {'rfft/fast':>9}"
+        f"{'n':>6} {'batch':>9} {'transform':<12} {'fast':>9} {'dense':>10} "
+        f"{'dense/fast':>10} {'rfft':>8} {'rfft/fast':>9}"
     )
     print(header)
     print("-" * len(header))
-    fast_times: dict[str, list[float]] = {name: [] for name in [*TRANSFORMS, "rfft"]}
+    medians: dict[str, list[float]] = {name: [] for name in ["rfft", *TRANSFORMS]}
     for n in args.sizes:
-        x = torch.randn(*args.batch, n, dtype=dtype)
-        t_rfft = median_time(lambda v: torch.fft.rfft(v), x, args.repeats, args.budget)
-        fast_times["rfft"].append(t_rfft)
+        batch = _batch_for(args, n)
+        x = torch.randn(*batch, n, dtype=dtype)
+        fns: dict[str, Fn] = {"rfft": torch.fft.rfft, **TRANSFORMS}
         for name, fn in TRANSFORMS.items():
-            t_fast = median_time(fn, x, args.repeats, args.budget)
-            fast_times[name].append(t_fast)
             out_len = _first(fn(x[:1, :1])).numel()
             if n * out_len * itemsize <= args.dense_max_bytes:
-                dense = dense_operator(fn, n, dtype)
-                t_dense = median_time(dense, x, args.repeats, args.budget)
+                fns[f"{name}/dense"] = dense_operator(fn, n, dtype)
+        times = time_interleaved(fns, x, args.repeats, args.budget)
+        rows = math.prod(batch)
+        t_rfft = statistics.median(times["rfft"])
+        medians["rfft"].append(t_rfft / rows)
+        for name in TRANSFORMS:
+            t_fast = statistics.median(times[name])
+            medians[name].append(t_fast / rows)
+            dense = times.get(f"{name}/dense")
+            if dense:
+                t_dense = statistics.median(dense)
                 dense_s, ratio_s = f"{t_dense * 1e3:10.2f}", f"{t_dense / t_fast:9.2f}x"
             else:
                 dense_s, ratio_s = f"{'skipped*':>10}", f"{'-':>10}"
             print(
-                f"{n:>6} {name:<12} {t_fast * 1e3:9.2f} {dense_s} {ratio_s} "
-                f"{t_rfft * 1e3:8.2f} {t_rfft / t_fast:8.2f}x"
+                f"{n:>6} {'x'.join(map(str, batch)):>9} {name:<12} {t_fast * 1e3:9.2f} "
+                f"{dense_s} {ratio_s} "
+                f"{t_rfft * 1e3:8.2f} {t_rfft / t_fast:8.2f}x",
+                flush=True,
             )
     print(f"* dense skipped where the matrix would exceed {args.dense_max_bytes / 1e9:g} GB")
     print()
-    print(f"growth exponent (log-log slope of time vs n, sizes {args.sizes[0]}..{args.sizes[-1]}):")
+    print(
+        f"growth exponent (log-log slope of median time per vector vs n, "
+        f"sizes {args.sizes[0]}..{args.sizes[-1]}):"
+    )
     failed = False
-    for name, times in fast_times.items():
-        k = slope(args.sizes, times)
+    for name, series in medians.items():
+        k = slope(args.sizes, series)
         if name == "rfft":
             print(f"  {name:<12} {k:5.2f}  (reference)")
             continue

@@ -48,14 +48,21 @@ def complexity(entry: LayerEntry) -> str:
         return "of its layers"
     layer = LayerSpec(type=entry.name)
     try:
-        config = resolve_config(Spec(hidden_dim=64, layers=[layer]), layer)
-        return config.cost(Dims(batch=1, seq_len=256, hidden_dim=64)).complexity
+        config = resolve_config(
+            Spec(hidden_dim=2520, layers=[layer]), layer
+        )  # 2520: divisible by 1..9
+        return config.cost(Dims(batch=1, seq_len=256, hidden_dim=2520)).complexity
     except (SpecError, NotImplementedError):
         return "?"
 
 
+_GENERIC = {"dropout", "norm_eps", "causal", "energy_tolerance", "use_bias"}
+
+
 def key_args(entry: LayerEntry, limit: int = 3) -> str:
-    names = list(entry.positional) or [a.name for a in arguments(entry)]
+    """The arguments worth showing first: positional ones, then the layer's own."""
+    names = list(entry.positional)
+    names += [a.name for a in arguments(entry) if a.name not in _GENERIC and a.name not in names]
     return ", ".join(names[:limit])
 
 

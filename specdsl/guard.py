@@ -16,7 +16,7 @@ GiB = 2**30
 MAX_BLOCKS = 10_000
 MAX_PARAMS = 2_000_000_000
 MAX_PARAM_BYTES = 8 * GiB
-MAX_ACTIVATION_BYTES = 64 * GiB
+MAX_ACTIVATION_BYTES = 1024 * GiB  # generous: models often run far below their max length
 
 
 def _limit(name: str, value: float | None) -> float | None:
@@ -56,7 +56,7 @@ def check_limits(
         Most bytes of float32 parameters (default 8 GiB).
     max_activation_bytes : float or None
         Most bytes kept for backward by one training sample at ``max_sequence_length``
-        (default 64 GiB).
+        (default 1 TiB).
 
     Each limit may be None (no limit). Raises SpecError naming the figure, the limit and
     how to raise it; ValueError for a limit that is not a positive number.

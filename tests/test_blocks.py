@@ -255,8 +255,8 @@ def test_block_options_and_defaults_reach_composites() -> None:
 @pytest.mark.parametrize(
     ("pattern", "problems"),
     [
-        ("parallel()", [(4, 5, "parallel takes 1 layers, got 0")]),
-        ("parallel(fourier, fourier)", [(4, 5, "parallel takes 1 layers, got 2")]),
+        ("parallel()", [(4, 5, "parallel takes 1 layer, got 0")]),
+        ("parallel(fourier, fourier)", [(4, 5, "parallel takes 1 layer, got 2")]),
         (
             "multiscale(fourier, fusion=max)",
             [(4, 5, "takes 2 to 8 layers, got 1"), (4, 32, "'add', 'concat' or 'gate'")],

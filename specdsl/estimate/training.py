@@ -21,6 +21,9 @@ OPTIMIZER_STATES = {"adam": 2, "sgd": 0}
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
 _UNITS.update({"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40})
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$", re.IGNORECASE)
+#: ``torch.utils.checkpoint`` keeps the CPU generator's state per checkpointed block so the
+#: recomputation draws the same dropout masks (``torch.get_rng_state()``: 5056 bytes).
+CHECKPOINT_RNG_BYTES = 5056
 _LARGEST_BATCH = 2**62  # search bound: a model whose activations do not grow with the batch
 
 
@@ -48,8 +51,9 @@ def _activations(plan: Plan, dims: Dims) -> tuple[int, int, int]:
         c.activation_bytes * item.count for item, c in zip(plan.items, costs, strict=True)
     )
     block_input = dims.batch * dims.seq_len * dims.hidden_dim * dims.dtype_bytes
+    kept = parts + plan.num_blocks * (block_input + CHECKPOINT_RNG_BYTES)
     recompute = max((c.activation_bytes for c in costs), default=0)
-    return full, parts + plan.num_blocks * block_input + recompute, recompute
+    return full, kept + recompute, recompute
 
 
 def training_memory(
@@ -130,4 +134,4 @@ def largest(fits: Callable[[int], bool]) -> int:
     return low
 
 
-__all__ = ["OPTIMIZER_STATES", "largest", "parse_bytes", "training_memory"]
+__all__ = ["CHECKPOINT_RNG_BYTES", "OPTIMIZER_STATES", "largest", "parse_bytes", "training_memory"]

@@ -39,7 +39,7 @@ class LearnedPositional(nn.Module):
         return x + self.weight[: x.shape[-2]].to(x.dtype)
 
 
-@cached_tensors
+@cached_tensors()
 def _rotary_table(
     n: int, dim: int, device: torch.device, dtype: torch.dtype
 ) -> tuple[Tensor, Tensor]:
@@ -68,7 +68,7 @@ def alibi_slopes(heads: int) -> Tensor:
     return torch.exp2(-8.0 * torch.arange(1, heads + 1, dtype=torch.float64) / heads)
 
 
-@cached_tensors
+@cached_tensors()
 def alibi_bias(heads: int, n: int, device: torch.device, dtype: torch.dtype) -> Tensor:
     """ALiBi bias ``-slope_h * |i - j|`` of shape ``(H, n, n)`` (Press et al. 2022), cached."""
     position = torch.arange(n, dtype=torch.float64)

@@ -14,7 +14,8 @@ from typing import Any
 
 from specdsl.models.catalog import MODULES
 
-__all__ = sorted([*MODULES, "SpecModel"])
+#: The documented model classes (``SpecModel``, their base, is importable too).
+__all__ = sorted(MODULES)
 
 
 def __dir__() -> list[str]:

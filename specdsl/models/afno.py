@@ -11,7 +11,7 @@ from specdsl.schema.spec import LayerSpec
 
 
 class AFNOModel(SpecModel[AFNOModelConfig]):
-    """Adaptive Fourier Neural Operator model.
+    """AFNO: an MLP on the retained Fourier modes in every block.
 
     Spec: ``repeat num_layers [afno(modes_seq=, modes_hidden=, mlp_ratio=)]``. The other
     arguments are those of :class:`~specdsl.models.fnet.FNet`, with the same defaults
@@ -88,7 +88,7 @@ class AFNOModel(SpecModel[AFNOModelConfig]):
 
 
 class AFNOEncoder(AFNOModel):
-    """AFNO without a head: returns the final hidden states ``(B, N, hidden_dim)``.
+    """AFNO without a head: returns the final hidden states.
 
     Examples
     --------

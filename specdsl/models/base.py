@@ -17,7 +17,6 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 from pydantic import ValidationError
 
 from specdsl.compiler import CompiledModel, compile_spec
-from specdsl.guard import check_limits
 from specdsl.models.configs import ModelConfig
 from specdsl.models.specs import cycle, model_spec, problems_text
 from specdsl.schema.spec import Item, LayerSpec, Spec
@@ -75,9 +74,8 @@ class SpecModel(CompiledModel, Generic[C]):
 
     def __init__(self, args: Mapping[str, Any]) -> None:
         spec, config, family = self.prepare(args)
-        # Weights are allocated here, so parameter limits apply; activation memory depends
-        # on the inputs the caller will pass, not on max_sequence_length.
-        check_limits(spec, max_activation_bytes=None)
+        # Like any nn.Module, a class builds what its (trusted) arguments ask for: the
+        # resource guard is for specs from files and text (specdsl.compile / load / build).
         _adopt(self, compile_spec(spec))
         self.norm_eps = config.norm_eps
         self.use_positional_encoding = spec.positional_encoding != "none"

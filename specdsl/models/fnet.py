@@ -15,7 +15,7 @@ from specdsl.schema.spec import LayerSpec
 
 
 class FNet(SpecModel[FNetModelConfig]):
-    """FNet: every block mixes tokens with the real part of a 2-D DFT.
+    """FNet: Fourier token mixing (real part of a 2-D DFT) in every block.
 
     Spec: ``repeat num_layers [real_fourier]`` (``fourier`` when ``use_real_fft=False``;
     both compute ``Re(FFT_seq(FFT_hidden(x)))``, with no parameters).
@@ -96,10 +96,11 @@ class FNet(SpecModel[FNetModelConfig]):
 
 
 class FNetEncoder(FNet):
-    """FNet without a head: returns the final hidden states ``(B, N, hidden_dim)``.
+    """FNet without a head: returns the final hidden states.
 
-    Parameters are those of :class:`FNet` without ``num_classes`` and ``output_type``;
-    ``vocab_size`` (keyword only, default None) adds a token embedding.
+    Output ``(B, N, hidden_dim)``. Parameters are those of :class:`FNet` without
+    ``num_classes`` and ``output_type``; ``vocab_size`` (keyword only, default None) adds a
+    token embedding.
 
     Examples
     --------

@@ -11,7 +11,9 @@ from specdsl.schema.spec import LayerSpec
 
 
 class GFNet(SpecModel[GFNetModelConfig]):
-    """Global Filter Network: ``IFFT(H * FFT(x))`` with a learned filter ``H`` per block.
+    """GFNet: a learned global filter in the frequency domain per block.
+
+    Each block mixes with ``IFFT(H * FFT(x))``, ``H`` a learned filter.
 
     Spec: ``repeat num_layers [global_filter(activation=filter_activation)]``; the filter
     covers ``max_sequence_length`` positions. The other arguments are those of
@@ -64,7 +66,7 @@ class GFNet(SpecModel[GFNetModelConfig]):
 
 
 class GFNetEncoder(GFNet):
-    """GFNet without a head: returns the final hidden states ``(B, N, hidden_dim)``.
+    """GFNet without a head: returns the final hidden states.
 
     Examples
     --------

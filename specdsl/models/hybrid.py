@@ -41,7 +41,7 @@ def hybrid_layers(config: HybridModelConfig) -> tuple[LayerSpec, LayerSpec]:
 
 
 class HybridTransformer(SpecModel[HybridModelConfig]):
-    """Spectral blocks (global, cheap) interleaved with spatial blocks (attention).
+    """Spectral blocks interleaved with spatial (attention) blocks.
 
     The layer order is set by ``alternation_pattern`` and always visible in
     ``model.spec``:
@@ -197,8 +197,10 @@ class HybridEncoder(HybridTransformer):
 
 
 class AlternatingTransformer(SpecModel[AlternatingTransformerConfig]):
-    """Two layer types in strict alternation: ``layer1_type`` on even blocks, ``layer2_type``
-    on odd ones (``repeat L/2 [layer1, layer2]``, plus ``layer1`` when L is odd).
+    """Two layer types in strict alternation over the blocks.
+
+    ``layer1_type`` on even blocks, ``layer2_type`` on odd ones
+    (``repeat L/2 [layer1, layer2]``, plus ``layer1`` when L is odd).
 
     Parameters
     ----------

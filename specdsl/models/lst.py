@@ -16,7 +16,7 @@ from specdsl.schema.spec import LayerSpec
 
 
 class LSTTransformer(SpecModel[LSTModelConfig]):
-    """Transformer whose blocks mix tokens with a linear spectral transform.
+    """Linear spectral transform (DCT/DST/Hadamard) mixing in every block.
 
     Spec: ``repeat num_layers [lst(transform_type=..., use_bias=use_conv_bias)]``.
 
@@ -103,7 +103,7 @@ class LSTTransformer(SpecModel[LSTModelConfig]):
 
 
 class LSTEncoder(LSTTransformer):
-    """LST model without a head: returns the final hidden states ``(B, N, hidden_dim)``.
+    """LST model without a head: returns the final hidden states.
 
     Arguments as for :class:`LSTTransformer` without ``num_classes`` and ``output_type``.
 
@@ -138,7 +138,7 @@ class LSTEncoder(LSTTransformer):
 
 
 class LSTDecoder(LSTTransformer):
-    """Decoder: causal LST blocks (by default) and a language-model head.
+    """LST decoder: causal LST blocks and a language-model head.
 
     ``causal=True`` sets the spec's ``causal`` field: every layer must then be exactly
     causal, output position ``t`` never depends on inputs after ``t``.

@@ -15,7 +15,7 @@ from specdsl.schema.spec import LayerSpec
 
 
 class SpectralAttentionTransformer(SpecModel[SpectralAttentionModelConfig]):
-    """Transformer with linear-time attention through random Fourier features.
+    """Linear-time attention through random Fourier features.
 
     Spec: ``repeat num_layers [spectral_attention(num_heads=, num_features=, ...)]``.
 
@@ -111,7 +111,7 @@ class SpectralAttentionTransformer(SpecModel[SpectralAttentionModelConfig]):
 
 
 class SpectralAttentionEncoder(SpectralAttentionTransformer):
-    """Spectral attention model without a head: returns ``(B, N, hidden_dim)``.
+    """Spectral attention model without a head: returns hidden states.
 
     Examples
     --------
@@ -146,7 +146,7 @@ class SpectralAttentionEncoder(SpectralAttentionTransformer):
 
 
 class PerformerTransformer(SpectralAttentionTransformer):
-    """Performer: softmax attention approximated with positive random features.
+    """Performer: softmax attention from positive orthogonal features.
 
     Spec: ``repeat num_layers [performer(num_heads=, num_features=)]``. Arguments as for
     :class:`SpectralAttentionTransformer` without ``kernel_type``; ``use_orthogonal``

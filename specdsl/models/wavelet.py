@@ -17,7 +17,7 @@ MixingMode = Literal["pointwise", "channel", "level"]
 
 
 class WaveletTransformer(SpecModel[WaveletTransformerConfig]):
-    """Transformer whose blocks mix tokens through a multi-level DWT.
+    """Wavelet transformer: multi-level DWT mixing in every block.
 
     Spec: ``repeat num_layers [wavelet(wavelet=, levels=, mixing_mode=)]``. The common
     arguments are those of :class:`~specdsl.models.fnet.FNet`, with the same defaults
@@ -39,6 +39,10 @@ class WaveletTransformer(SpecModel[WaveletTransformerConfig]):
     ...                            num_classes=10)
     >>> model(torch.randint(0, 30000, (32, 512))).shape
     torch.Size([32, 10])
+    >>> WaveletTransformer(hidden_dim=512, wavelet="db8", levels=4).spec.layers[0].layers
+    [LayerSpec(type='wavelet', args={'wavelet': 'db8', 'levels': 4}, layers=[])]
+    >>> WaveletTransformer(hidden_dim=512, wavelet="sym6", levels=3).wavelet
+    'sym6'
     """
 
     config_class = WaveletTransformerConfig
@@ -114,7 +118,7 @@ class WaveletEncoder(WaveletTransformer):
 
 
 class WaveletDecoder(WaveletTransformer):
-    """Decoder: causal wavelet blocks and a language-model head over ``vocab_size``.
+    """Wavelet decoder: causal DWT blocks and a language-model head.
 
     ``levels`` defaults to 2; ``causal`` (keyword only, default True) sets the spec's
     ``causal`` field, so every layer must be exactly causal.

@@ -44,9 +44,14 @@ def one_thread() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
-def measure(spec: specdsl.Spec, batch: int = 2, n: int = 37) -> Measured:
-    """Compile ``spec``; count its parameters and one no-grad forward's matmul FLOPs."""
-    with one_thread():
+def measure(spec: specdsl.Spec, batch: int = 2, n: int = 37, device: str = "cpu") -> Measured:
+    """Compile ``spec``; count its parameters and one no-grad forward's matmul FLOPs.
+
+    ``device="meta"`` builds and runs the model on shapes alone (no memory, no arithmetic):
+    parameter counts and FlopCounterMode's totals depend on shapes only, so documented
+    models are checked at full size in a fraction of a second.
+    """
+    with one_thread(), torch.device(device):
         model = specdsl.compile(spec)
         inputs = model_inputs(spec, batch, n)
         model.eval()

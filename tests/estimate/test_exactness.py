@@ -40,14 +40,25 @@ def test_architectures_are_all_found() -> None:
 
 @pytest.mark.parametrize("path", ARCHITECTURES, ids=lambda p: p.name)
 def test_architecture_exact(path: Path, measure_model) -> None:
+    """At the documented size, on the meta device (shapes only)."""
     spec = specdsl.parse(path)
-    assert_exact(spec, measure_model(spec, batch=2, n=37))
+    assert_exact(spec, measure_model(spec, batch=2, n=37, device="meta"))
 
 
-@pytest.mark.parametrize("name", MIXERS)
-def test_every_registered_mixer_exact(name: str, measure_model) -> None:
-    spec = specdsl.parse(SMALL + f"layers: {name}")
-    assert_exact(spec, measure_model(spec))
+def _variants() -> list[str]:
+    out = []
+    for name in MIXERS:
+        out.append(name)
+        if "causal" in REGISTRY[name].config.model_fields:
+            out.append(f"{name}(causal=true)")
+    return out
+
+
+@pytest.mark.parametrize("layer", _variants())
+@pytest.mark.parametrize("n", [1, 37])
+def test_every_registered_mixer_exact(layer: str, n: int, measure_model) -> None:
+    spec = specdsl.parse(SMALL + f'layers: "{layer}"')
+    assert_exact(spec, measure_model(spec, n=n))
 
 
 @pytest.mark.parametrize("pattern", COMPOSITES)

@@ -121,6 +121,13 @@ def test_every_case_compiles_and_runs_from_the_dsl() -> None:
     assert out.shape == (2, 11, WIDTH) and torch.isfinite(out).all()
 
 
+def test_every_case_builds_on_the_meta_device() -> None:
+    with torch.device("meta"):
+        for call in CASES:
+            layer = build(config_of(call))
+            assert all(p.device.type == "meta" for p in layer.parameters())
+
+
 def test_same_spec_and_seed_give_identical_weights_and_buffers() -> None:
     text = f'hidden_dim: {WIDTH}\nlayers: "{", ".join(CASES)}"'
     first, second = (specdsl.compile(specdsl.parse(text), seed=3).state_dict() for _ in range(2))

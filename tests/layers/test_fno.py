@@ -86,6 +86,17 @@ def test_operator_is_activation_of_both_paths() -> None:
     torch.testing.assert_close(only(x), only.spectral_conv(x))
 
 
+def test_grid_operator_applies_the_2d_convolution_to_the_token_grid() -> None:
+    module = FourierNeuralOperator(D, 2, "identity", use_2d=True, spatial_dim=5).double()
+    x = torch.randn(2, 22, D, dtype=torch.float64)
+    grid = F.pad(x, (0, 0, 0, 3)).view(2, 5, 5, D)
+    spectral = module.spectral_conv(grid).reshape(2, 25, D)[:, :22]
+    linear = F.linear(x, module.linear.weight, module.linear.bias)
+    torch.testing.assert_close(module(x), spectral + linear)
+    with pytest.raises(ValueError, match="do not fit"):
+        module(torch.randn(1, 26, D, dtype=torch.float64))
+
+
 def causal_reference(conv: SpectralConv1d, x: np.ndarray, length: int) -> np.ndarray:
     """``y[t] = sum_{k <= t, k < ceil(length/2)} x[t-k] @ h[k]``, ``h = irfft(R, length)``."""
     kernel = np.fft.irfft(complex_weight(conv.weight), length, axis=0)[: (length + 1) // 2]
@@ -122,6 +133,7 @@ CONFIGS = [
     FourierNeuralOperatorConfig(hidden_dim=D, modes=40, activation="relu", use_linear=False),
     FourierNeuralOperatorConfig(hidden_dim=D, use_spectral_conv=False, activation="silu"),
     FourierNeuralOperatorConfig(hidden_dim=D, modes=4, causal=True, max_sequence_length=L),
+    FourierNeuralOperatorConfig(hidden_dim=D, modes=2, use_2d=True, spatial_dim=6),
 ]
 
 
@@ -153,7 +165,8 @@ def test_fno_block_is_a_residual_block() -> None:
 def test_spec_compiles_every_argument() -> None:
     text = (
         'hidden_dim: 32\nmax_sequence_length: 64\nlayers: "repeat 2 [fno(8), fno(modes=4,'
-        ' activation=tanh, use_spectral_conv=true, use_linear=false, causal=true, dropout=0.1)]"'
+        " activation=tanh, use_spectral_conv=true, use_linear=false, causal=true, dropout=0.1),"
+        ' fno(2, use_2d=true, spatial_dim=8)]"'
     )
     model = specdsl.compile(specdsl.parse(text))
     assert model(inputs_embeds=torch.randn(2, 24, 32)).shape == (2, 24, 32)
@@ -163,6 +176,7 @@ def test_spec_compiles_every_argument() -> None:
         (4, True, True),
     ]
     assert {m.max_sequence_length for m in layers} == {64}
+    assert layers[2].use_2d and isinstance(layers[2].spectral_conv, SpectralConv2d)
 
 
 def test_causal_model_builds_causal_operators() -> None:
@@ -179,11 +193,14 @@ def test_causal_model_builds_causal_operators() -> None:
         ("fno(activation=gelo)", "did you mean 'gelu'"),
         ("fno(use_spectral_conv=false, use_linear=false)", "cannot both be false"),
         ("fno(max_sequence_length=8)", "set by the model"),
+        ("fno(use_2d=true)", "needs spatial_dim"),
+        ("fno(use_2d=true, spatial_dim=4)", r"max_sequence_length \(64\) <= spatial_dim\*\*2"),
+        ("fno(use_2d=true, spatial_dim=8, causal=true)", "cannot be causal"),
     ],
 )
 def test_bad_values_are_spec_errors(layer: str, message: str) -> None:
     with pytest.raises(specdsl.SpecError, match=message):
-        specdsl.parse(f'hidden_dim: 16\nlayers: "{layer}"')
+        specdsl.parse(f'hidden_dim: 16\nmax_sequence_length: 64\nlayers: "{layer}"')
 
 
 @pytest.mark.parametrize(
@@ -194,6 +211,8 @@ def test_bad_values_are_spec_errors(layer: str, message: str) -> None:
         (lambda: FourierNeuralOperator(8, activation="swish"), "activation"),
         (lambda: FourierNeuralOperator(8, use_spectral_conv=False, use_linear=False), "use_"),
         (lambda: FourierNeuralOperator(8, max_sequence_length=0), "max_sequence_length"),
+        (lambda: FourierNeuralOperator(8, use_2d=True), "spatial_dim"),
+        (lambda: FourierNeuralOperator(8, use_2d=True, spatial_dim=4, causal=True), "causal"),
     ],
 )
 def test_direct_construction_errors_name_the_argument(make, argument: str) -> None:

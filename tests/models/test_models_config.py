@@ -124,3 +124,27 @@ def test_config_module_does_not_import_torch():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_positional_encoding_arguments():
+    plain = FNet(**SMALL, use_positional_encoding=False)
+    assert plain.spec.positional_encoding == "none" and plain.positional is None
+    assert plain.use_positional_encoding is False
+    learned = LSTTransformer(**SMALL, positional_encoding_type="learned")
+    assert learned.spec.positional_encoding == "learned"
+    assert learned.positional_encoding_type == "learned"
+    rotary = HybridTransformer(**SMALL, num_heads=4, positional_encoding_type="rotary")
+    assert rotary.spec.positional_encoding == "rotary" and rotary.positional is None
+    assert rotary.blocks[1].mixer.positional == "rotary"
+
+
+def test_head_arguments_follow_the_documented_rules():
+    classifier = FNet(**SMALL, num_classes=4)
+    assert (classifier.spec.head.type, classifier.spec.head.pooling) == ("classification", "cls")
+    assert FNet(**SMALL).output_type == "none"  # classification without num_classes
+    regression = FNet(**SMALL, output_type="regression")
+    assert (regression.spec.head.type, regression.num_classes) == ("regression", 1)
+    sequence = FNet(**SMALL, vocab_size=40, output_type="sequence")
+    assert sequence.spec.head.num_classes == 40
+    with pytest.raises(ValueError, match="num_classes must be None or vocab_size"):
+        FNet(**SMALL, vocab_size=40, output_type="lm", num_classes=7)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import specdsl
+from specdsl.guard import check_limits
 from specdsl.models import HybridEncoder, HybridTransformer
 from specdsl.models.catalog import (
     ARCHITECTURE_ARGUMENTS,
@@ -47,6 +48,12 @@ def test_architecture_file_is_the_default_model(model_name):
     assert file_params > 0
 
 
+def test_architecture_file_passes_the_build_limits(model_name):
+    # `specdsl build FILE` refuses specs over the default resource limits.
+    path = ARCHITECTURES / f"{model_class(model_name).spec_name}.yaml"
+    check_limits(specdsl.parse(path))
+
+
 def test_generated_file_text_parses_to_the_spec():
     text = architecture_text("LSTDecoder")
     assert text.startswith("# specdsl.models.LSTDecoder(vocab_size=10000)")
@@ -55,7 +62,8 @@ def test_generated_file_text_parses_to_the_spec():
 
 
 def test_every_model_is_catalogued():
-    assert set(specdsl.models.__all__) == {*MODULES, "SpecModel"}
+    assert set(specdsl.models.__all__) == set(MODULES)
+    assert issubclass(model_class("FNet"), specdsl.models.SpecModel)
     names = [model_class(name).spec_name for name in MODULES]
     assert len(set(names)) == len(names)
 

@@ -18,25 +18,29 @@ from torch import Tensor, nn
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def cached_tensors(fn: _F) -> _F:
-    """Memoise a builder of constant tensors keyed on its hashable arguments.
+def cached_tensors(maxsize: int = 128) -> Callable[[_F], _F]:
+    """Decorator memoising a builder of constant tensors keyed on its hashable arguments.
 
     Constants are built outside inference mode and without grad, so they can be saved
-    for backward later; ``(length, dtype, device)`` belong in the key.
+    for backward later; ``(length, dtype, device)`` belong in the key. At most
+    ``maxsize`` results are kept (least recently used dropped first).
     """
 
-    @functools.lru_cache(maxsize=128)
-    def build(*key: Any) -> Any:
-        with torch.inference_mode(False), torch.no_grad():
-            return fn(*key)
+    def decorate(fn: _F) -> _F:
+        @functools.lru_cache(maxsize=maxsize)
+        def build(*key: Any) -> Any:
+            with torch.inference_mode(False), torch.no_grad():
+                return fn(*key)
 
-    @functools.wraps(fn)
-    def wrapper(*key: Any) -> Any:
-        if torch.compiler.is_compiling():
-            return fn(*key)
-        return build(*key)
+        @functools.wraps(fn)
+        def wrapper(*key: Any) -> Any:
+            if torch.compiler.is_compiling():
+                return fn(*key)
+            return build(*key)
 
-    return wrapper  # type: ignore[return-value]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def check_int(name: str, value: object, minimum: int = 1) -> int:
@@ -44,11 +48,6 @@ def check_int(name: str, value: object, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
-
-
-def check_optional_int(name: str, value: object, minimum: int = 1) -> int | None:
-    """Like :func:`check_int`, but ``None`` passes through."""
-    return None if value is None else check_int(name, value, minimum)
 
 
 def check_probability(name: str, value: object) -> float:
@@ -184,7 +183,6 @@ __all__ = [
     "cached_tensors",
     "check_choice",
     "check_int",
-    "check_optional_int",
     "check_probability",
     "draw_seed",
     "key_padding",

@@ -9,7 +9,6 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.flop_counter import register_flop_formula
 
-from specdsl.library.attention import StandardAttentionConfig
 from specdsl.library.attention._shared import MultiHeadMixer, cached_tensors
 from specdsl.library.positions import alibi_bias, apply_rotary
 
@@ -24,7 +23,7 @@ def _sdpa_cpu_flops(query_shape, key_shape, value_shape, *args, **kwargs) -> int
     return 2 * b * h * s_q * s_k * (query_shape[-1] + d_v)
 
 
-@cached_tensors
+@cached_tensors()
 def _lower_triangle(n: int, device: torch.device) -> Tensor:
     return torch.ones(n, n, dtype=torch.bool, device=device).tril()
 
@@ -82,10 +81,6 @@ class StandardAttention(MultiHeadMixer):
         super().__init__(hidden_dim, num_heads, dropout)
         self.causal = bool(causal)
         self.positional = "none"  # "rotary" or "alibi": set by the compiler
-
-    @classmethod
-    def from_config(cls, config: StandardAttentionConfig) -> StandardAttention:  # type: ignore[override]
-        return cls(**config.model_dump())
 
     def forward(
         self, x: Tensor, mask: Tensor | None = None, return_attention: bool = False

@@ -146,6 +146,12 @@ class FourierNeuralOperator(nn.Module):
         Replace ``K`` by the exactly causal convolution with the causal half of its
         impulse response at ``max_sequence_length``
         (:meth:`SpectralConv1d.causal_forward`).
+    use_2d : bool
+        Lay the ``N <= spatial_dim**2`` tokens row-major on a ``spatial_dim x spatial_dim``
+        grid (zero-padded) and make ``K`` a :class:`SpectralConv2d` with ``modes`` modes
+        per axis; the output is read back in the same order. Not causal.
+    spatial_dim : int, optional
+        Side of the grid; required with ``use_2d``.
     max_sequence_length : int, optional
         Length the causal kernel is defined at (from the model); None uses each input's
         length (then outputs depend on the input length, as in the non-causal FNO).
@@ -159,6 +165,8 @@ class FourierNeuralOperator(nn.Module):
         use_spectral_conv: bool = True,
         use_linear: bool = True,
         causal: bool = False,
+        use_2d: bool = False,
+        spatial_dim: int | None = None,
         max_sequence_length: int | None = None,
     ):
         super().__init__()
@@ -173,9 +181,19 @@ class FourierNeuralOperator(nn.Module):
         if max_sequence_length is not None:
             check_int("max_sequence_length", max_sequence_length)
         self.max_sequence_length = max_sequence_length
-        self.spectral_conv = (
-            SpectralConv1d(hidden_dim, hidden_dim, modes) if use_spectral_conv else None
-        )
+        self.use_2d = bool(use_2d)
+        self.spatial_dim = spatial_dim
+        self.spectral_conv: nn.Module | None = None
+        if self.use_2d:
+            if spatial_dim is None:
+                raise ValueError("spatial_dim must be given when use_2d=True")
+            check_int("spatial_dim", spatial_dim)
+            if self.causal:
+                raise ValueError("use_2d=True cannot be causal (the grid convolution is circular)")
+            if use_spectral_conv:
+                self.spectral_conv = SpectralConv2d(hidden_dim, hidden_dim, modes, modes)
+        elif use_spectral_conv:
+            self.spectral_conv = SpectralConv1d(hidden_dim, hidden_dim, modes)
         self.linear = nn.Linear(hidden_dim, hidden_dim) if use_linear else None
 
     @classmethod
@@ -183,12 +201,25 @@ class FourierNeuralOperator(nn.Module):
         """Build the module from its validated config."""
         return cls(**config.model_dump())
 
+    def spectral(self, x: Tensor) -> Tensor:
+        """The spectral path ``K x`` (1-D, causal 1-D or on the token grid)."""
+        conv = self.spectral_conv
+        if self.causal:
+            return conv.causal_forward(x, self.max_sequence_length)
+        if not self.use_2d:
+            return conv(x)
+        batch, n, d = x.shape
+        side = self.spatial_dim
+        if n > side * side:
+            raise ValueError(f"use_2d: {n} tokens do not fit a {side} x {side} grid")
+        grid = F.pad(x, (0, 0, 0, side * side - n)).view(batch, side, side, d)
+        return conv(grid).reshape(batch, side * side, d)[:, :n]
+
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         """Mix ``x`` ``(B, N, D)``; ``mask`` is unused (padded positions arrive zeroed)."""
         out = None
         if self.spectral_conv is not None:
-            conv = self.spectral_conv
-            out = conv.causal_forward(x, self.max_sequence_length) if self.causal else conv(x)
+            out = self.spectral(x)
         if self.linear is not None:
             linear = F.linear(x, self.linear.weight.to(x.dtype), self.linear.bias.to(x.dtype))
             out = linear if out is None else out + linear
@@ -202,7 +233,7 @@ class FNOBlock(ResidualBlock):
     ----------
     hidden_dim : int
         Model width ``D``.
-    modes, activation, causal, max_sequence_length
+    modes, activation, causal, use_2d, spatial_dim, max_sequence_length
         As in :class:`FourierNeuralOperator`.
     ffn_hidden_dim : int, optional
         Feed-forward width (default ``4 * hidden_dim``).
@@ -221,6 +252,8 @@ class FNOBlock(ResidualBlock):
         dropout: float = 0.0,
         norm_eps: float = 1e-5,
         causal: bool = False,
+        use_2d: bool = False,
+        spatial_dim: int | None = None,
         max_sequence_length: int | None = None,
     ):
         super().__init__(hidden_dim, ffn_hidden_dim or 4 * hidden_dim, dropout, norm_eps)
@@ -229,6 +262,8 @@ class FNOBlock(ResidualBlock):
             modes,
             activation,
             causal=causal,
+            use_2d=use_2d,
+            spatial_dim=spatial_dim,
             max_sequence_length=max_sequence_length,
         )
 

@@ -1,5 +1,5 @@
 """Torch helpers shared by the Fourier-type layers: cached constants, the real part of a
-DFT from real-input FFTs, and complex matrix products on real/imaginary pairs."""
+DFT from a real-input FFT, and complex matrix products on real/imaginary pairs."""
 
 from __future__ import annotations
 
@@ -36,19 +36,13 @@ def negated_index(n: int, device: torch.device) -> Tensor:
     return (-torch.arange(n, device=device)) % n
 
 
-@cached
-def mirror_index(n: int, device: torch.device) -> Tensor:
-    """For the bins ``l = n//2+1 .. n-1`` missing from an rfft, the bin ``n - l`` they mirror."""
-    return n - torch.arange(n // 2 + 1, n, device=device)
-
-
 def real_dft(x: Tensor, dims: tuple[int, ...], norm: str) -> Tensor:
-    """``Re(DFT(x))`` over ``dims`` of a real tensor, from real-input FFTs.
+    """``Re(DFT(x))`` over ``dims`` of a real tensor, from one real-input FFT.
 
-    The last of ``dims`` is transformed with ``rfft`` (half the bins), the others with
-    ``fft``; the missing bins follow from Hermitian symmetry,
-    ``X[k_1, .., k_r, l] = conj(X[-k_1, .., -k_r, n - l])``, whose real part equals
-    ``Re X[-k_1, .., -k_r, n - l]``: gathered, not computed.
+    ``rfftn`` transforms the last of ``dims`` with a real FFT (its ``n // 2 + 1``
+    non-negative bins) and the others with complex FFTs; the missing bins follow from
+    Hermitian symmetry, ``X[k_1, .., k_r, l] = conj(X[-k_1, .., -k_r, n - l])``, whose
+    real part equals ``Re X[-k_1, .., -k_r, n - l]``: copied, not computed.
 
     Parameters
     ----------
@@ -64,16 +58,14 @@ def real_dft(x: Tensor, dims: tuple[int, ...], norm: str) -> Tensor:
     Tensor
         Real, same shape and dtype as ``x``; equals ``torch.fft.fftn(x, dim=dims).real``.
     """
-    last, others = dims[-1], dims[:-1]
+    last = dims[-1]
     n = x.shape[last]
-    spectrum = torch.fft.rfft(x, dim=last, norm=norm)
-    if others:
-        spectrum = torch.fft.fftn(spectrum, dim=others, norm=norm)
-    real = spectrum.real
-    if n // 2 + 1 == n:
-        return real
-    mirror = real.index_select(last, mirror_index(n, x.device))
-    for dim in others:
+    real = torch.fft.rfftn(x, dim=dims, norm=norm).real
+    missing = n - (n // 2 + 1)
+    if missing == 0:
+        return real.contiguous()
+    mirror = real.narrow(last, 1, missing).flip(last)  # bins n - l for l = n//2+1 .. n-1
+    for dim in dims[:-1]:
         mirror = mirror.index_select(dim, negated_index(x.shape[dim], x.device))
     return torch.cat((real, mirror), dim=last)
 
@@ -109,7 +101,6 @@ def complex_matmul(equation: str, x: Tensor, w_real: Tensor, w_imag: Tensor) -> 
 __all__ = [
     "cached",
     "complex_matmul",
-    "mirror_index",
     "negated_index",
     "pair_matmul",
     "pair_weight",

@@ -55,7 +55,7 @@ def plan_groups(groups: list[tuple[str, int]]) -> tuple[HeadGroup, ...]:
     return tuple(merged)
 
 
-@cached_tensors
+@cached_tensors()
 def _modulation(dst: tuple[bool, ...], n: int, dtype: torch.dtype, device: torch.device) -> Tensor:
     """``(h, 1, n)``: ``(-1)^i`` along the sequence for DST heads, 1 for DCT heads."""
     alternating = 1.0 - 2.0 * (torch.arange(n) % 2).to(torch.float64)
@@ -63,7 +63,7 @@ def _modulation(dst: tuple[bool, ...], n: int, dtype: torch.dtype, device: torch
     return signs[:, None, :].to(device=device, dtype=dtype)
 
 
-@cached_tensors
+@cached_tensors(maxsize=8)  # dense n x s matrices: keep few
 def _operators(
     family: str, n: int, normalize: bool, dtype: torch.dtype, device: torch.device
 ) -> tuple[Tensor, Tensor]:
@@ -113,8 +113,9 @@ def _transform_product(family: str, qkv: Tensor, normalize: bool) -> Tensor:
 def _causal_product(family: str, qkv: Tensor, normalize: bool) -> Tensor:
     """The prefix (causal) version of :func:`_transform_product`, ``O(n s)`` per column."""
     forward_t, inverse = _operators(family, qkv.shape[-1], normalize, qkv.dtype, qkv.device)
-    q, k, v = torch.cumsum(qkv.unsqueeze(-1) * forward_t, dim=-2)
-    y = (q * k * v * inverse).sum(-1)
+    terms = qkv.unsqueeze(-1) * forward_t  # T[f, i] x_i, (3, ..., n, s)
+    q, k, v = terms.cumsum_(dim=-2)  # in place: the product's backward does not need it
+    y = ((q * k) * (v * inverse)).sum(-1)
     return y.real if y.is_complex() else y
 
 
