@@ -126,26 +126,17 @@ class Plan:
     def parts(self, dims: Dims) -> list[tuple[str, str, Cost]]:
         """``(type, label, cost)`` of the model-level parts that the model has."""
         spec = self.spec
-        head = spec.head
         out = []
         if spec.vocab_size is not None:
-            out.append(
-                (
-                    "embedding",
-                    f"embedding({spec.vocab_size})",
-                    embedding_cost(dims, spec.vocab_size),
-                )
-            )
+            cost = embedding_cost(dims, spec.vocab_size)
+            out.append(("embedding", f"embedding({spec.vocab_size})", cost))
         if spec.positional_encoding in ("sinusoidal", "learned"):
             cost = positional_cost(dims, spec.positional_encoding, spec.max_sequence_length)
-            out.append(("positional", spec.positional_encoding, cost))
+            out.append(("positional", f"positional({spec.positional_encoding})", cost))
         if spec.dropout > 0:
             out.append(("dropout", f"dropout({spec.dropout})", dropout_cost(dims, spec.dropout)))
-        out.append(("final_norm", "layer_norm", final_norm_cost(dims)))
-        label = head.type if head.type in ("none", "lm") else f"{head.type}({head.num_classes})"
-        if head.type in ("classification", "regression"):
-            label = f"{head.type}({head.num_classes}, {head.pooling})"
-        out.append(("head", label, head_cost(dims, head, spec.vocab_size)))
+        out.append(("final_norm", "final_norm", final_norm_cost(dims)))
+        out.append(("head", head_label(spec), head_cost(dims, spec.head, spec.vocab_size)))
         return out
 
     def block_costs(self, dims: Dims) -> list[Cost]:
@@ -154,10 +145,13 @@ class Plan:
 
     def total(self, dims: Dims) -> Cost:
         """The whole model's cost at ``dims``."""
+        return self._sum(self.block_costs(dims), self.parts(dims))
+
+    def _sum(self, costs: list[Cost], parts: list[tuple[str, str, Cost]]) -> Cost:
         total = Cost(complexity="O(1)")
-        for item, cost in zip(self.items, self.block_costs(dims), strict=True):
+        for item, cost in zip(self.items, costs, strict=True):
             total = total + cost * item.count
-        for _, _, cost in self.parts(dims):
+        for _, _, cost in parts:
             total = total + cost
         return total
 
@@ -177,13 +171,9 @@ class Plan:
             spec.max_sequence_length,
         )
         dims = self.dims(batch_size, n, dtype)
-        costs = self.block_costs(dims)
+        costs, parts = self.block_costs(dims), self.parts(dims)
         rows = self._expanded_rows(costs) if expand else self._collapsed_rows(costs)
-        parts = [
-            PartEstimate(type=kind, label=label, **CostRow.figures(cost))
-            for kind, label, cost in self.parts(dims)
-        ]
-        total = self.total(dims)
+        total = self._sum(costs, parts)
         return Estimate(
             name=spec.name,
             batch_size=batch_size,
@@ -199,7 +189,10 @@ class Plan:
             num_blocks=self.num_blocks,
             dtype=dtype,
             max_sequence_length=spec.max_sequence_length,
-            parts=parts,
+            parts=[
+                PartEstimate(type=kind, label=label, **CostRow.figures(cost))
+                for kind, label, cost in parts
+            ],
         )
 
     def _row(
@@ -233,6 +226,16 @@ class Plan:
             item, cost = by_layer[id(layer)]
             rows.append(self._row(item, cost, index, 1, groups[-1][0] if groups else None))
         return rows
+
+
+def head_label(spec: Spec) -> str:
+    """``head classification(10, mean)``, ``head lm(tied)``, ``head none``."""
+    head = spec.head
+    if head.type in ("classification", "regression"):
+        return f"head {head.type}({head.num_classes}, {head.pooling})"
+    if head.type == "sequence":
+        return f"head sequence({head.num_classes})"
+    return f"head lm({'tied' if head.tie_weights else spec.vocab_size})" if head.type == "lm" else "head none"
 
 
 def plan(spec: Spec | str | os.PathLike[str]) -> Plan:

@@ -126,31 +126,33 @@ def spec_table(result: SpecResult, markdown: bool = False) -> str:
         if markdown
         else [heading, render(headers, rows)]
     )
-    training = [training_lines(est) for est in estimates if est.training is not None]
+    training = [training_lines(e, markdown) for e in estimates if e.training is not None]
     if training:
-        parts += ["", *training] if markdown else training
+        parts += ["", "\n\n".join(training)] if markdown else training
     return "\n".join(parts)
 
 
-def training_lines(est: Estimate) -> str:
-    """The ``--train`` summary of one estimate."""
+def training_lines(est: Estimate, markdown: bool = False) -> str:
+    """The ``--train`` summary of one estimate (a bullet list in markdown)."""
     train = est.training
     assert train is not None
     mode = "checkpointing" if train.checkpointing else "no checkpointing"
+    head = f"training at batch {est.batch_size}, n={est.seq_len}"
     lines = [
-        f"training at batch {est.batch_size}, n={est.seq_len} ({train.dtype}, {train.optimizer}, {mode}):",
-        f"  weights {size(train.weight_bytes)}, gradients {size(train.gradient_bytes)},"
-        f" optimizer state {size(train.optimizer_bytes)}",
-        f"  activations {size(train.activation_bytes)} (with checkpointing"
+        f"{train.dtype}, {train.optimizer}, {mode}: weights {size(train.weight_bytes)},"
+        f" gradients {size(train.gradient_bytes)}, optimizer state {size(train.optimizer_bytes)}",
+        f"activations {size(train.activation_bytes)} (with checkpointing"
         f" {size(train.activation_bytes_checkpointed)}, of which one block recomputed"
         f" {size(train.recompute_bytes)})",
-        f"  total {size(train.total_bytes)} (with checkpointing {size(train.total_bytes_checkpointed)})",
+        f"total {size(train.total_bytes)}"
+        f" (with checkpointing {size(train.total_bytes_checkpointed)})",
     ]
     if train.memory_limit is not None:
         fits = train.max_batch_size or 0
         verdict = f"largest batch {fits:,}" if fits else "does not fit even at batch 1"
-        lines.append(f"  in {size(train.memory_limit)}: {verdict} at n={est.seq_len}")
-    return "\n".join(lines)
+        lines.append(f"in {size(train.memory_limit)}: {verdict} at n={est.seq_len}")
+    bullet = "- " if markdown else "  "
+    return "\n".join([f"{head}:", *(bullet + line for line in lines)])
 
 
 def comparison_table(

@@ -10,6 +10,7 @@ after ``t`` treated as padding (see docs/layers/attention_family.md): ``O(n^2)``
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -56,6 +57,11 @@ def transform_flops(kind: str, n: int) -> float:
     return fft_flops(n, real=True) + 6 * n
 
 
+def causal_chunk(n: int) -> int:
+    """Rows per chunk of the causal product: ``ceil(sqrt(n))`` balances kept and live memory."""
+    return math.isqrt(n - 1) + 1 if n > 1 else 1
+
+
 def column_flops(kind: str, n: int, causal: bool) -> float:
     """Element-wise and transform FLOPs of one (batch, channel) column of one head.
 
@@ -89,8 +95,11 @@ def transform_attention_cost(
     other = sum(cols * column_flops(kind, n, causal) for kind, cols in columns)
     if learnable_scale:
         other += b * n * d  # v * scale
-    if causal:
-        stored = sum(cols * (3 * n + 4 * n * spectrum_length(kind, n)) for kind, cols in columns)
+    if causal:  # checkpointed sqrt(n)-row chunks keep q, k, v and 3 prefix rows per chunk
+        chunks = -(-n // causal_chunk(n))
+        stored = sum(
+            cols * (3 * n + 3 * chunks * spectrum_length(kind, n)) for kind, cols in columns
+        )
     else:
         stored = sum(cols * (3 * n + 4 * spectrum_length(kind, n)) for kind, cols in columns)
     mixing = Cost(

@@ -12,7 +12,9 @@ of the transform and ``G`` the ``n x s`` matrix of its inverse,
 
     y_t = Re sum_f G[t, f] P_q[t, f] P_k[t, f] P_v[t, f],   P_x[t, f] = sum_{i <= t} T[f, i] x_i,
 
-computed with prefix sums (``cumsum``) over ``i``: exactly causal, ``O(n s)`` per column.
+computed with prefix sums (``cumsum``) over ``i``: exactly causal, ``O(n s)`` work per
+column, in ``sqrt(n)``-row chunks under activation checkpointing so that memory stays
+``O(n^1.5)`` per column.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch.utils.checkpoint import checkpoint
 
 from specdsl.library.attention._shared import cached_tensors
-from specdsl.library.lst import padded_length
+from specdsl.library.lst import causal_chunk, padded_length
 from specdsl.transforms import functional as T
 
 FAMILY = {"dct": "cosine", "dst": "cosine", "hadamard": "hadamard", "fft": "fourier"}
@@ -110,13 +113,42 @@ def _transform_product(family: str, qkv: Tensor, normalize: bool) -> Tensor:
     return torch.fft.irfft(q * k * v, n=n, dim=-1, norm=norm)
 
 
-def _causal_product(family: str, qkv: Tensor, normalize: bool) -> Tensor:
-    """The prefix (causal) version of :func:`_transform_product`, ``O(n s)`` per column."""
-    forward_t, inverse = _operators(family, qkv.shape[-1], normalize, qkv.dtype, qkv.device)
-    terms = qkv.unsqueeze(-1) * forward_t  # T[f, i] x_i, (3, ..., n, s)
-    q, k, v = terms.cumsum_(dim=-2)  # in place: the product's backward does not need it
+def _causal_rows(
+    x: Tensor, forward_t: Tensor, inverse: Tensor, carry: Tensor
+) -> tuple[Tensor, Tensor]:
+    """Output rows ``t0..t1`` of the prefix product, given the prefix sums before ``t0``.
+
+    ``x`` is ``(3, ..., c)``, ``forward_t`` and ``inverse`` the ``(c, s)`` rows of ``T^T`` and
+    ``G``, ``carry`` ``(3, ..., s)``: ``sum_{i < t0} T[f, i] x_i``.
+    """
+    prefix = (x.unsqueeze(-1) * forward_t).cumsum(dim=-2) + carry.unsqueeze(-2)
+    q, k, v = prefix
     y = ((q * k) * (v * inverse)).sum(-1)
-    return y.real if y.is_complex() else y
+    return (y.real if y.is_complex() else y), prefix[..., -1, :]
+
+
+def _causal_product(family: str, qkv: Tensor, normalize: bool) -> Tensor:
+    """The prefix (causal) version of :func:`_transform_product`: ``O(n s)`` work per column.
+
+    Rows are processed in chunks of ``c = ceil(sqrt(n))``, each under activation
+    checkpointing, carrying the prefix sums from chunk to chunk: the memory kept for
+    backward is ``3 s`` per column per chunk (``O(n^1.5)``) instead of ``O(n s)``, and the
+    live working set is one chunk. The loop runs over ``n / c`` chunks, not positions.
+    """
+    n = qkv.shape[-1]
+    forward_t, inverse = _operators(family, n, normalize, qkv.dtype, qkv.device)
+    carry = qkv.new_zeros((*qkv.shape, forward_t.shape[-1]), dtype=forward_t.dtype)[..., 0, :]
+    chunk = causal_chunk(n)
+    rows = []
+    for start in range(0, n, chunk):  # ceil(sqrt(n)) chunks
+        stop = min(n, start + chunk)
+        part = (qkv[..., start:stop], forward_t[start:stop], inverse[start:stop], carry)
+        if torch.is_grad_enabled() and qkv.requires_grad:
+            y, carry = checkpoint(_causal_rows, *part, use_reentrant=False)
+        else:
+            y, carry = _causal_rows(*part)
+        rows.append(y)
+    return torch.cat(rows, dim=-1)
 
 
 class SpectralProduct:

@@ -1,0 +1,175 @@
+"""Timing helpers shared by the model benchmarks: interleaved medians and the GEMM rate.
+
+On a shared machine the load changes from one second to the next. Every benchmark here
+therefore times its candidates *interleaved* (one call of each, round after round) and
+reports medians, so that a burst of load hits all candidates alike and ratios measured in
+the same run stay meaningful even when the milliseconds do not.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+# Let the scripts run from a checkout without installing the package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+Thunk = Callable[[], object]
+
+
+@dataclass
+class Timings:
+    """Wall-clock seconds of every timed call, per candidate name."""
+
+    seconds: dict[str, list[float]] = field(default_factory=dict)
+
+    def median_ms(self, name: str) -> float:
+        """Median of ``name``'s calls in milliseconds (NaN if it never ran)."""
+        runs = self.seconds.get(name) or []
+        return statistics.median(runs) * 1e3 if runs else float("nan")
+
+    def runs(self, name: str) -> int:
+        """How many timed calls ``name`` got."""
+        return len(self.seconds.get(name) or [])
+
+
+def time_interleaved(
+    fns: dict[str, Thunk],
+    repeats: int,
+    warmup: int = 1,
+    budget_s: float = float("inf"),
+) -> Timings:
+    """Time every thunk of ``fns`` round-robin over ``repeats`` rounds after ``warmup`` calls.
+
+    Parameters
+    ----------
+    fns : dict of str to callable
+        Candidates, each a no-argument callable doing one full call.
+    repeats : int
+        Rounds of timed calls (``>= 1``).
+    warmup : int
+        Untimed calls of each candidate first (caches, allocator, lazy constants).
+    budget_s : float
+        A candidate whose timed calls add up to more than this stops getting further
+        rounds (it always gets at least one): slow candidates cannot stall a grid.
+
+    Returns
+    -------
+    Timings
+        Seconds per timed call of each candidate.
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be an integer >= 1, got {repeats!r}")
+    if warmup < 0:
+        raise ValueError(f"warmup must be an integer >= 0, got {warmup!r}")
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    timings = Timings({name: [] for name in fns})
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            spent = timings.seconds[name]
+            if spent and sum(spent) > budget_s:
+                continue
+            start = time.perf_counter()
+            fn()
+            spent.append(time.perf_counter() - start)
+    return timings
+
+
+@dataclass(frozen=True)
+class Gemm:
+    """The feed-forward matrix products of a model, as a timed candidate.
+
+    ``fn()`` runs ``(rows x d) @ (d x f)`` then ``(rows x f) @ (f x d)``: the two products
+    of a feed-forward network at the model's shape, without bias or activation;
+    ``flops`` is their ``2 m n k`` count.
+    """
+
+    fn: Thunk
+    flops: int
+
+    def rate(self, timings: Timings, name: str) -> float:
+        """FLOP/s of the product from the median of its timed calls."""
+        return self.flops / (timings.median_ms(name) / 1e3)
+
+
+def ffn_gemm(rows: int, hidden_dim: int, ffn_dim: int, seed: int = 0) -> Gemm:
+    """A :class:`Gemm` on fresh random float32 operands (``rows`` tokens)."""
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(rows, hidden_dim, generator=generator)
+    w1 = torch.randn(ffn_dim, hidden_dim, generator=generator)
+    w2 = torch.randn(hidden_dim, ffn_dim, generator=generator)
+
+    def run() -> torch.Tensor:
+        return F.linear(F.linear(x, w1), w2)
+
+    return Gemm(run, 4 * rows * hidden_dim * ffn_dim)
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A Markdown table (right-aligned columns except the first), ready for a README."""
+    cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+
+    def line(row: Sequence[str]) -> str:
+        parts = [
+            row[i].ljust(widths[i]) if i == 0 else row[i].rjust(widths[i])
+            for i in range(len(row))
+        ]
+        return "| " + " | ".join(parts) + " |"
+
+    rule = "|" + "|".join(
+        "-" * (w + 1) + ":" if i else ":" + "-" * (w + 1) for i, w in enumerate(widths)
+    )
+    return "\n".join([line(cells[0]), rule + "|", *(line(row) for row in cells[1:])])
+
+
+def fmt_ms(ms: float) -> str:
+    """Milliseconds with a precision that suits their size."""
+    if ms != ms:  # NaN
+        return "-"
+    return f"{ms:.0f}" if ms >= 100 else f"{ms:.1f}" if ms >= 1 else f"{ms:.3f}"
+
+
+def setup_torch(threads: int) -> None:
+    """Fix the intra-op thread count and the default dtype (float32) for a benchmark."""
+    if threads < 1:
+        raise ValueError(f"threads must be an integer >= 1, got {threads!r}")
+    torch.set_num_threads(threads)
+    torch.set_default_dtype(torch.float32)
+
+
+def machine_line(threads: int) -> str:
+    """One line describing where the numbers come from."""
+    import os
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        load = "load %.1f %.1f %.1f" % os.getloadavg()
+    except OSError:
+        load = "load n/a"
+    return (
+        f"torch {torch.__version__}, {os.cpu_count()} CPUs ({cpu}), "
+        f"threads={threads}, {load}"
+    )
+
+
+__all__ = [
+    "Gemm",
+    "Timings",
+    "ffn_gemm",
+    "fmt_ms",
+    "format_table",
+    "machine_line",
+    "setup_torch",
+    "time_interleaved",
+]
