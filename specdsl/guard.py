@@ -70,7 +70,9 @@ def check_limits(
     blocks = count_blocks(spec.layers)
     if limits["max_blocks"] is not None and blocks > limits["max_blocks"]:
         raise _refuse("blocks", blocks, limits["max_blocks"], "max_blocks")
-    if all(limits[name] is None for name in ("max_params", "max_param_bytes", "max_activation_bytes")):
+    if all(
+        limits[name] is None for name in ("max_params", "max_param_bytes", "max_activation_bytes")
+    ):
         return
     from specdsl.estimate import estimate
 
@@ -82,7 +84,11 @@ def check_limits(
     checks = (
         ("parameters", figures.params, "max_params"),
         ("bytes of float32 parameters", figures.param_bytes, "max_param_bytes"),
-        (f"activation bytes per sample at n={n:,}", figures.activation_bytes, "max_activation_bytes"),
+        (
+            f"activation bytes per sample at n={n:,}",
+            figures.activation_bytes,
+            "max_activation_bytes",
+        ),
     )
     for what, figure, keyword in checks:
         limit = limits[keyword]

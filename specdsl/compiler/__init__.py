@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 
 from specdsl.compiler.model import CompiledModel
-from specdsl.graph import to_graph
 from specdsl.schema.spec import Spec
 
 
-def compile_spec(spec: Spec, seed: int | None = None) -> CompiledModel:
-    """Build the model of ``spec``; weights depend only on the spec and the seed.
+@contextmanager
+def seeded(spec: Spec, seed: int | None = None) -> Iterator[None]:
+    """Seed weight initialisation for ``spec`` without touching the caller's RNG.
 
-    The seed is ``seed``, else ``spec.seed``, else 0; the global RNG is left untouched.
+    The seed is ``seed``, else ``spec.seed``, else 0.
     """
-    graph = to_graph(spec)
     chosen = seed if seed is not None else (spec.seed if spec.seed is not None else 0)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(chosen)
-        return CompiledModel(spec, graph)
+        yield
 
 
-__all__ = ["CompiledModel", "compile_spec"]
+def compile_spec(spec: Spec, seed: int | None = None) -> CompiledModel:
+    """Build the model of ``spec``; weights depend only on the spec and the seed."""
+    with seeded(spec, seed):
+        return CompiledModel(spec)
+
+
+__all__ = ["CompiledModel", "compile_spec", "seeded"]

@@ -12,6 +12,7 @@ from torch.utils.checkpoint import checkpoint
 from specdsl.compiler.blocks import Block
 from specdsl.compiler.heads import build_head
 from specdsl.graph import blocks as block_nodes
+from specdsl.graph import to_graph
 from specdsl.library import REGISTRY
 from specdsl.library.positions import LearnedPositional, SinusoidalPositional
 from specdsl.schema.spec import Spec
@@ -51,8 +52,9 @@ class CompiledModel(nn.Module):
     (``nn.ModuleList``), ``final_norm``, ``output_head`` and the model-level fields.
     """
 
-    def __init__(self, spec: Spec, graph: nx.DiGraph):
+    def __init__(self, spec: Spec, graph: nx.DiGraph | None = None):
         super().__init__()
+        graph = to_graph(spec) if graph is None else graph
         self.spec = spec
         self.hidden_dim = spec.hidden_dim
         self.num_layers = 0

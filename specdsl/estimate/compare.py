@@ -36,7 +36,10 @@ class Crossover:
                 f"{self.first} and {self.second} cost the same at every n from 1 to {self.limit:,}"
             )
         other = self.second if self.cheaper == self.first else self.first
-        return f"no crossover up to n = {self.limit:,}: {self.cheaper} is cheaper than {other} throughout"
+        return (
+            f"no crossover up to n = {self.limit:,}:"
+            f" {self.cheaper} is cheaper than {other} throughout"
+        )
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)

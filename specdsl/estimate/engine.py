@@ -216,7 +216,8 @@ class Plan:
     def _expanded_rows(self, costs: list[Cost]) -> list[BlockEstimate]:
         if self.num_blocks > EXPAND_LIMIT:
             raise ValueError(
-                f"expand lists every block, at most {EXPAND_LIMIT:,}; this model has {self.num_blocks:,}"
+                f"expand lists every block, at most {EXPAND_LIMIT:,};"
+                f" this model has {self.num_blocks:,}"
             )
         by_layer = {
             id(item.layer): (item, cost) for item, cost in zip(self.items, costs, strict=True)
@@ -235,7 +236,11 @@ def head_label(spec: Spec) -> str:
         return f"head {head.type}({head.num_classes}, {head.pooling})"
     if head.type == "sequence":
         return f"head sequence({head.num_classes})"
-    return f"head lm({'tied' if head.tie_weights else spec.vocab_size})" if head.type == "lm" else "head none"
+    return (
+        f"head lm({'tied' if head.tie_weights else spec.vocab_size})"
+        if head.type == "lm"
+        else "head none"
+    )
 
 
 def plan(spec: Spec | str | os.PathLike[str]) -> Plan:

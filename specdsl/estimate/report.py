@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 
 from specdsl.estimate.compare import Crossover
-from specdsl.estimate.model import Estimate, TrainingMemory
+from specdsl.estimate.model import CostRow, Estimate, TrainingMemory
 
 _SI = ("", "K", "M", "G", "T", "P", "E", "Z", "Y")
 _BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
@@ -80,56 +80,38 @@ def _columns(estimates: list[Estimate]) -> list[str]:
     return [h for est in estimates for h in (f"FLOPs n={est.seq_len}", f"act n={est.seq_len}")]
 
 
+def _per_length(rows: list[CostRow] | list[Estimate]) -> list[str]:
+    """FLOPs and activation memory of one row at each length, side by side."""
+    return [cell for row in rows for cell in (count(row.flops), size(row.activation_bytes))]
+
+
 def spec_table(result: SpecResult, markdown: bool = False) -> str:
     """Per-block rows (one per pattern item, ``x`` = repeat multiplicity), parts, totals."""
     estimates = result.estimates
     first = estimates[0]
     headers = ["#", "block", "x", "params", *_columns(estimates), "complexity"]
     rows = []
-    for position, row in enumerate(first.layers):
-        figures = [
-            f
-            for est in estimates
-            for f in (
-                count(est.layers[position].flops),
-                size(est.layers[position].activation_bytes),
-            )
-        ]
-        group = f"  [repeat {row.group}]" if row.group is not None else ""
+    for i, row in enumerate(first.layers):
+        label = row.label + (f"  [repeat {row.group}]" if row.group is not None else "")
+        cells = _per_length([est.layers[i] for est in estimates])
         rows.append(
-            [
-                str(row.index),
-                row.label + group,
-                str(row.count),
-                count(row.params),
-                *figures,
-                row.complexity,
-            ]
+            [str(row.index), label, str(row.count), count(row.params), *cells, row.complexity]
         )
-    for position, part in enumerate(first.parts):
-        figures = [
-            f
-            for est in estimates
-            for f in (count(est.parts[position].flops), size(est.parts[position].activation_bytes))
-        ]
-        rows.append(["", part.label, "", count(part.params), *figures, part.complexity])
-    totals = [f for est in estimates for f in (count(est.flops), size(est.activation_bytes))]
-    rows.append(["", "total", "", count(first.params), *totals, first.complexity])
+    for i, part in enumerate(first.parts):
+        cells = _per_length([est.parts[i] for est in estimates])
+        rows.append(["", part.label, "", count(part.params), *cells, part.complexity])
+    rows.append(["", "total", "", count(first.params), *_per_length(estimates), first.complexity])
     title = (
         f"{result.label}: {first.num_blocks:,} blocks, {first.params:,} parameters"
         f" ({size(first.param_bytes)} {first.dtype}), batch {first.batch_size},"
         f" complexity {first.complexity}"
     )
-    heading = f"### {title}" if markdown else title
-    parts = (
-        [heading, "", render(headers, rows, markdown)]
-        if markdown
-        else [heading, render(headers, rows)]
-    )
+    lines = [f"### {title}", ""] if markdown else [title]
+    lines.append(render(headers, rows, markdown))
     training = [training_lines(e, markdown) for e in estimates if e.training is not None]
     if training:
-        parts += ["", "\n\n".join(training)] if markdown else training
-    return "\n".join(parts)
+        lines += ["", "\n\n".join(training)] if markdown else training
+    return "\n".join(lines)
 
 
 def training_lines(est: Estimate, markdown: bool = False) -> str:
@@ -160,31 +142,19 @@ def comparison_table(
 ) -> str:
     """One row per spec; FLOPs and activation memory at every length any spec was asked for."""
     lengths = sorted({est.seq_len for result in results for est in result.estimates})
-    headers = [
-        "spec",
-        "blocks",
-        "params",
-        *[h for n in lengths for h in (f"FLOPs n={n}", f"act n={n}")],
-        "complexity",
-    ]
+    columns = [h for n in lengths for h in (f"FLOPs n={n}", f"act n={n}")]
+    headers = ["spec", "blocks", "params", *columns, "complexity"]
     rows = []
     for result in results:
         at = {est.seq_len: est for est in result.estimates}
+        cells = [cell for n in lengths for cell in (_per_length([at[n]]) if n in at else ["", ""])]
         first = result.estimates[0]
-        figures = [
-            f
-            for n in lengths
-            for f in ((count(at[n].flops), size(at[n].activation_bytes)) if n in at else ("", ""))
-        ]
-        rows.append(
-            [result.label, f"{first.num_blocks:,}", count(first.params), *figures, first.complexity]
-        )
-    lines = ["### comparison" if markdown else "comparison", render(headers, rows, markdown)]
-    if markdown:
-        lines.insert(1, "")
-    lines += ["", "crossovers (total forward FLOPs):"] + [
-        f"{'- ' if markdown else '  '}{c.describe()}" for c in crossovers
-    ]
+        sizes = [f"{first.num_blocks:,}", count(first.params)]
+        rows.append([result.label, *sizes, *cells, first.complexity])
+    bullet = "- " if markdown else "  "
+    lines = ["### comparison", ""] if markdown else ["comparison"]
+    lines += [render(headers, rows, markdown), "", "crossovers (total forward FLOPs):"]
+    lines += [bullet + crossover.describe() for crossover in crossovers]
     return "\n".join(lines)
 
 

@@ -69,7 +69,13 @@ def to_yaml(spec: Spec) -> str:
     if spec.defaults:
         data["defaults"] = {name: dict(args) for name, args in spec.defaults.items()}
     data["layers"] = format_pattern(spec.layers)
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100)
+    # Block style at the top level, flow style inside (head: {type: lm}); never fold.
+    return "".join(
+        yaml.safe_dump({key: value}, sort_keys=False, default_flow_style=None, width=10**9)
+        if isinstance(value, dict)
+        else yaml.safe_dump({key: value}, sort_keys=False, default_flow_style=False, width=10**9)
+        for key, value in data.items()
+    )
 
 
 def to_sdsl(spec: Spec) -> str:

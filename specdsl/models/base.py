@@ -3,7 +3,8 @@
 A model class is a thin layer over the compiler: its constructor validates the
 documented arguments (through the family's config class), builds a
 :class:`~specdsl.schema.spec.Spec` and compiles it with
-:func:`specdsl.compiler.compile_spec`, the same path ``specdsl build`` takes. So
+:class:`CompiledModel` inside :func:`specdsl.compiler.seeded`, exactly as
+:func:`specdsl.compiler.compile_spec` does for ``specdsl build``. So
 ``model.spec`` can be written out with :func:`specdsl.dump` and compiles to the same
 weights for the same seed.
 """
@@ -16,7 +17,7 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import ValidationError
 
-from specdsl.compiler import CompiledModel, compile_spec
+from specdsl.compiler import CompiledModel, seeded
 from specdsl.models.configs import ModelConfig
 from specdsl.models.specs import cycle, model_spec, problems_text
 from specdsl.schema.spec import Item, LayerSpec, Spec
@@ -33,12 +34,6 @@ def arguments(frame_locals: Mapping[str, Any]) -> dict[str, Any]:
 #: Fixed arguments of encoders (no head) and decoders (a language-model head).
 ENCODER: dict[str, Any] = {"num_classes": None, "output_type": "none"}
 DECODER: dict[str, Any] = {"num_classes": None, "output_type": "lm"}
-
-
-def _adopt(model: CompiledModel, built: CompiledModel) -> None:
-    # compile_spec owns seeding (fork_rng + manual_seed) and returns a new CompiledModel;
-    # taking over its state builds this instance with exactly those weights.
-    model.__dict__.update(built.__dict__)
 
 
 class SpecModel(CompiledModel, Generic[C]):
@@ -76,7 +71,8 @@ class SpecModel(CompiledModel, Generic[C]):
         spec, config, family = self.prepare(args)
         # Like any nn.Module, a class builds what its (trusted) arguments ask for: the
         # resource guard is for specs from files and text (specdsl.compile / load / build).
-        _adopt(self, compile_spec(spec))
+        with seeded(spec):
+            super().__init__(spec)
         self.norm_eps = config.norm_eps
         self.use_positional_encoding = spec.positional_encoding != "none"
         self.positional_encoding_type = spec.positional_encoding

@@ -44,26 +44,15 @@ MODULES = {
 }
 
 #: Arguments beyond the defaults used for the spec files: decoders require a vocabulary
-#: (10,000 tokens, as in the documented decoder examples); ``fnet.yaml`` is a smaller
-#: hand-written FNet (see HAND_WRITTEN) that the class reproduces with these arguments.
+#: (10,000 tokens, as in the documented decoder examples).
 ARCHITECTURE_ARGUMENTS: dict[str, dict[str, Any]] = {
-    "FNet": {
-        "vocab_size": 30_000,
-        "hidden_dim": 256,
-        "num_layers": 6,
-        "num_classes": 2,
-        "positional_encoding_type": "learned",
-        "dropout": 0.0,
-        "norm_eps": 1e-5,
-        "use_real_fft": False,
-    },
     "LSTDecoder": {"vocab_size": 10_000},
     "WaveletDecoder": {"vocab_size": 10_000},
     "FNODecoder": {"vocab_size": 10_000},
 }
 
 #: Spec files another owner writes by hand (checked, never overwritten).
-HAND_WRITTEN = frozenset({"fnet"})
+HAND_WRITTEN: frozenset[str] = frozenset()
 
 
 def model_class(name: str) -> Any:

@@ -111,3 +111,25 @@ def normalize_dims(x: torch.Tensor, dims: tuple[int, int]) -> tuple[int, int]:
     if first == second:
         raise ValueError(f"dim must name two different dimensions, got {dims!r}")
     return first, second
+
+
+def on_rows(fn: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    """Run a last-dimension kernel on a 2D ``(rows, n)`` view of its first argument.
+
+    Several CPU kernels (notably ``index_select`` along the last dim) are an order
+    of magnitude slower on tensors with more than two dimensions.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(x: torch.Tensor, *args: Any) -> torch.Tensor:
+        if x.dim() == 2:
+            return fn(x, *args)
+        y = fn(x.reshape(-1, x.shape[-1]), *args)
+        return y.reshape(*x.shape[:-1], y.shape[-1])
+
+    return wrapper
+
+
+def gather_last(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``x.index_select(-1, index)`` computed on a 2D view (see :func:`on_rows`)."""
+    return on_rows(torch.Tensor.index_select)(x, -1, index)

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import torch
 
-from ._common import cached_constant
+from ._common import cached_constant, on_rows
 
 _COMPLEX = {
     torch.float16: torch.complex32,
@@ -119,6 +119,7 @@ def _inverse_plan(n: int, ortho: bool, dst: bool, dtype, device) -> _Plan:
     return _finish(_Plan(gather, twiddle, unshuffle, sign), dtype, device)
 
 
+@on_rows
 def _run_forward(x: torch.Tensor, plan: _Plan) -> torch.Tensor:
     v = x.index_select(-1, plan.gather_in)
     if plan.sign is not None:
@@ -127,6 +128,7 @@ def _run_forward(x: torch.Tensor, plan: _Plan) -> torch.Tensor:
     return torch.view_as_real(z).flatten(-2).index_select(-1, plan.gather_out)
 
 
+@on_rows
 def _run_inverse(X: torch.Tensor, plan: _Plan) -> torch.Tensor:
     n = X.shape[-1]
     pairs = X.index_select(-1, plan.gather_in).unflatten(-1, (-1, 2))
@@ -174,6 +176,7 @@ def _dct4_plan(n: int, dtype, device) -> _Plan:
     return _finish(_Plan(gather, post, out, pre_twiddle=pre), dtype, device)
 
 
+@on_rows
 def dct4_last(u: torch.Tensor) -> torch.Tensor:
     """Orthonormal DCT-IV along the last dimension (even length only).
 

@@ -106,12 +106,12 @@ def dwt_last(x: torch.Tensor, name: str, mode: str) -> tuple[torch.Tensor, torch
         raise ValueError("mode 'reflect' needs an input length >= 2, got 1")
     dec, _ = _weights(name, x.dtype, x.device)
     taps = dec.shape[-1]
-    rows = x.reshape(-1, 1, n)
+    rows = x.reshape(-1, n)
     if mode == "zero":
         ext = F.pad(rows, (taps - 2, taps - 1))
     else:
         ext = rows.index_select(-1, _extension_index(n, taps, mode, x.device))
-    y = F.conv1d(ext, dec, stride=2)
+    y = F.conv1d(ext.unsqueeze(1), dec, stride=2)
     return y[:, 0].reshape(*x.shape[:-1], -1), y[:, 1].reshape(*x.shape[:-1], -1)
 
 

@@ -1,8 +1,8 @@
 """Butterfly kernels for the Walsh-Hadamard and slant transforms (last dimension).
 
-All kernels take a power-of-two length ``n`` and run ``log2(n)`` vectorised
-stages, each ``O(n)``; :func:`pow2_apply` adds the zero-pad/crop semantics for
-other lengths.
+All kernels take a power-of-two length ``n`` and run vectorised stages
+(``O(n log n)`` in total); :func:`pow2_apply` adds the zero-pad/crop semantics
+for other lengths.
 """
 
 from __future__ import annotations
@@ -52,11 +52,41 @@ def _block_sizes(n: int) -> list[int]:
     return [1 << s for s in range(1, n.bit_length())]
 
 
-def fwht_last(x: torch.Tensor) -> torch.Tensor:
-    """Unnormalised Walsh-Hadamard transform (Sylvester order) of a power-of-two last dim."""
-    for block in _block_sizes(x.shape[-1]):
-        a, b = _split_halves(x, block)
-        x = _join_halves(a + b, a - b)
+_MAX_RADIX_BITS = 5
+
+
+def _radix_bits(bits: int) -> list[int]:
+    """Split ``bits`` into as few near-equal stages of at most ``_MAX_RADIX_BITS`` as possible."""
+    stages = -(-bits // _MAX_RADIX_BITS)
+    base, extra = divmod(bits, stages)
+    return [base + 1] * extra + [base] * (stages - extra)
+
+
+@cached_constant
+def hadamard_matrix(size: int, scale: float, dtype: torch.dtype, device: torch.device):
+    """Sylvester Hadamard matrix of a power-of-two ``size``, times ``scale``."""
+    h = torch.ones(1, 1, dtype=torch.float64)
+    while h.shape[0] < size:
+        h = torch.cat((torch.cat((h, h), 1), torch.cat((h, -h), 1)), 0)
+    return (h * scale).to(device=device, dtype=dtype)
+
+
+def fwht_last(x: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+    """``scale * H_n @ x`` (Sylvester order) for a power-of-two last dim ``n``.
+
+    Since ``H_n = H_r1 (x) H_r2 (x) ...`` (Kronecker), each stage applies a small
+    ``H_r`` (``r <= 32``) to the leading ``log2 r`` index bits with one batched
+    matmul and rotates those bits to the end (a transpose). After all stages the
+    bits are back in order: ``ceil(log2(n) / 5)`` stages of ``O(n r)`` work.
+    """
+    n = x.shape[-1]
+    lead = x.shape[:-1]
+    if n == 1:
+        return x * scale
+    for stage, bits in enumerate(_radix_bits(n.bit_length() - 1)):
+        r = 1 << bits
+        h = hadamard_matrix(r, scale if stage == 0 else 1.0, x.dtype, x.device)
+        x = torch.matmul(h, x.reshape(*lead, r, n // r)).transpose(-1, -2).reshape(*lead, n)
     return x
 
 

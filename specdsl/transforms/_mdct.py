@@ -18,7 +18,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ._common import cached_constant
+from ._common import cached_constant, on_rows
 from ._dct import dct2_last, dct3_last, dct4_last
 
 WINDOWS = ("sine", "vorbis", "kbd")
@@ -76,6 +76,7 @@ def _fold_tables(half: int, normalized: bool, dtype: torch.dtype, device: torch.
     )
 
 
+@on_rows
 def mdct_frames(z: torch.Tensor, normalized: bool) -> torch.Tensor:
     """MDCT of windowed frames ``z`` (last dim ``2N``) -> last dim ``N``."""
     half = z.shape[-1] // 2
@@ -84,6 +85,7 @@ def mdct_frames(z: torch.Tensor, normalized: bool) -> torch.Tensor:
     return dct4_last(folded) if half % 2 == 0 else dct3_last(folded, True)
 
 
+@on_rows
 def imdct_frames(X: torch.Tensor, normalized: bool) -> torch.Tensor:
     """Transpose of :func:`mdct_frames` (times ``2/N`` unless normalised)."""
     half = X.shape[-1]

@@ -21,6 +21,7 @@ from ._common import (
     check_int,
     check_norm,
     check_real_float,
+    gather_last,
     is_pow2,
     normalize_dim,
     normalize_dims,
@@ -155,14 +156,13 @@ def sequency_order(n: int) -> Tensor:
 
 def _fwht_padded(x: Tensor, normalized: bool, order: str, inverse: bool) -> Tensor:
     m = x.shape[-1]
+    scale = 1.0 / math.sqrt(m) if normalized else (1.0 / m if inverse else 1.0)
     if inverse and order == "sequency":
-        x = x.index_select(-1, _hadamard.sequency_inverse_index(m, x.device))
-    y = _hadamard.fwht_last(x)
+        x = gather_last(x, _hadamard.sequency_inverse_index(m, x.device))
+    y = _hadamard.fwht_last(x, scale)
     if not inverse and order == "sequency":
-        y = y.index_select(-1, _hadamard.sequency_index(m, x.device))
-    if normalized:
-        return y * (1.0 / math.sqrt(m))
-    return y * (1.0 / m) if inverse else y
+        y = gather_last(y, _hadamard.sequency_index(m, x.device))
+    return y
 
 
 def _fwht(x: Tensor, dim: int, normalized: bool, pad: str, order: str, inverse: bool) -> Tensor:

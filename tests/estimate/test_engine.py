@@ -23,15 +23,16 @@ ROW_KEYS = {"index", "type", "params", "flops", "complexity"}
 
 def test_json_form_has_the_contract_fields() -> None:
     data = estimate(ROOT / "architectures" / "hybrid.yaml").model_dump(mode="json")
-    assert SPEC_KEYS <= set(data)
-    assert all(ROW_KEYS <= set(row) for row in data["layers"])
+    assert set(data) >= SPEC_KEYS
+    assert all(set(row) >= ROW_KEYS for row in data["layers"])
     assert data["seq_len"] == 1024 and data["batch_size"] == 1  # default: max_sequence_length
     assert data["param_bytes"] == 4 * data["params"]
     assert data["flops"] == data["matmul_flops"] + data["other_flops"]
 
 
 def test_rows_collapse_repeats_and_add_up_to_the_totals() -> None:
-    spec = SMALL + 'vocab_size: 50\nlayers: "fourier, repeat 3 [lst(dct, num_heads=4), repeat 2 [attention]]"'
+    pattern = "fourier, repeat 3 [lst(dct, num_heads=4), repeat 2 [attention]]"
+    spec = SMALL + f'vocab_size: 50\nlayers: "{pattern}"'
     est = estimate(spec, batch_size=2, seq_len=20)
     assert [(r.index, r.type, r.count, r.group) for r in est.layers] == [
         (0, "fourier", 1, None),
@@ -112,14 +113,18 @@ def test_expand_refuses_huge_models() -> None:
 
 
 def test_specdsl_estimate_is_the_function_even_after_importing_the_package() -> None:
-    import specdsl.estimate.report  # noqa: F401  (binds the package to specdsl.estimate)
+    import specdsl.estimate.report  # binds the package to the name specdsl.estimate
 
     result = specdsl.estimate(SMALL + "layers: fourier", batch_size=2, seq_len=8)
     assert isinstance(result, Estimate) and result.batch_size == 2
 
 
 def test_thousand_block_model_of_three_trillion_parameters_estimates_fast() -> None:
-    kinds = ("attention(num_heads=16, ffn_hidden_dim={})", "fourier(ffn_hidden_dim={})", "lst(dct, ffn_hidden_dim={})")
+    kinds = (
+        "attention(num_heads=16, ffn_hidden_dim={})",
+        "fourier(ffn_hidden_dim={})",
+        "lst(dct, ffn_hidden_dim={})",
+    )
     items = ", ".join(kinds[i % 3].format(65536 + i) for i in range(1000))
     spec = specdsl.parse(f'hidden_dim: 16384\nmax_sequence_length: 8192\nlayers: "{items}"')
     tracemalloc.start()
@@ -136,7 +141,7 @@ def test_thousand_block_model_of_three_trillion_parameters_estimates_fast() -> N
 def test_length_grid_is_dense_then_geometric() -> None:
     grid = length_grid(1000)
     assert grid[:16] == list(range(1, 17)) and grid[-1] == 1000
-    assert all(b > a for a, b in zip(grid, grid[1:]))
+    assert grid == sorted(set(grid))
     assert len(grid) < 100
 
 
@@ -161,4 +166,4 @@ def test_no_crossover_names_the_cheaper_spec() -> None:
     big = ("big", plan(SMALL + 'layers: "repeat 2 [fourier]"'))
     (found,) = crossovers(small, big)
     assert found.seq_len is None and found.cheaper == "small"
-    assert "no crossover up to n = 64: small is cheaper than big throughout" == found.describe()
+    assert found.describe() == "no crossover up to n = 64: small is cheaper than big throughout"

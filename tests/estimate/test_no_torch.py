@@ -36,8 +36,8 @@ def test_estimate_api_never_imports_torch() -> None:
 
 def test_estimate_command_never_imports_torch() -> None:
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "specdsl", "estimate", HYBRID, "--format", "json",
-         "--seq-len", "128,256", "--train", "--memory", "8GB"],
+        [sys.executable, "-X", "importtime", "-m", "specdsl", "estimate", HYBRID,
+         "--format", "json", "--seq-len", "128,256", "--train", "--memory", "8GB"],
         capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -2,8 +2,8 @@
 
 Patterns of 1-4 items drawn from every registered mixer (random values for its choice and
 flag arguments), composite blocks and nested repeats; random width, FFN width, vocabulary,
-positional encoding, dropout and head. Compared at batch 2 and a non-power-of-two length (n = 1 is covered per layer in
-test_exactness.py).
+positional encoding, dropout and head. Compared at batch 2 and a non-power-of-two length
+(n = 1 is covered per layer in test_exactness.py).
 """
 
 from __future__ import annotations
@@ -119,7 +119,9 @@ def test_random_spec_estimate_is_exact(text: str, n: int, measure_model) -> None
         raise
     measured = measure_model(spec, batch=2, n=n)
     est = specdsl.estimate(spec, batch_size=2, seq_len=n)
-    assert est.params == measured.params, f"params: estimate {est.params}, model {measured.params}\n{text}"
+    assert est.params == measured.params, (
+        f"params: estimate {est.params}, model {measured.params}\n{text}"
+    )
     assert est.matmul_flops == measured.matmul_flops, (
-        f"matmul_flops: estimate {est.matmul_flops}, FlopCounterMode {measured.matmul_flops}\n{text}"
+        f"matmul_flops: estimate {est.matmul_flops}, measured {measured.matmul_flops}\n{text}"
     )

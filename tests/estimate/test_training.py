@@ -12,14 +12,15 @@ SMALL = "hidden_dim: 32\nmax_sequence_length: 64\n"
 # Layers whose own activation formulas are within 20% of the measurement (docs/estimates.md
 # lists the others, reported to their owners).
 MEASURED_SPECS = {
-    "hybrid": 'vocab_size: 50\nhead: {type: classification, num_classes: 3}\n'
+    "hybrid": "vocab_size: 50\nhead: {type: classification, num_classes: 3}\n"
     'layers: "repeat 2 [fourier, lst(dct, num_heads=4)]"',
     "attention-rotary": 'positional_encoding: rotary\nlayers: "repeat 2 [attention(num_heads=4)]"',
     "attention-alibi-lm": "positional_encoding: alibi\nvocab_size: 40\nhead: lm\n"
     'layers: "attention(num_heads=2), hadamard_attention(num_heads=2)"',
-    "composites": 'head: {type: classification, num_classes: 3, pooling: max}\n'
-    'layers: "cascade(fourier, lst(dct, num_heads=4)), multiscale(fourier, attention, fusion=gate)"',
-    "linear-attention": 'head: {type: sequence, num_classes: 3}\n'
+    "composites": "head: {type: classification, num_classes: 3, pooling: max}\n"
+    'layers: "cascade(fourier, lst(dct, num_heads=4)),'
+    ' multiscale(fourier, attention, fusion=gate)"',
+    "linear-attention": "head: {type: sequence, num_classes: 3}\n"
     'layers: "performer(num_heads=4), spectral_attention(num_heads=2)"',
 }
 
@@ -79,7 +80,13 @@ def test_largest_of_a_monotone_predicate() -> None:
 
 @pytest.mark.parametrize(
     ("text", "size"),
-    [("80GB", 80 * 10**9), ("16GiB", 16 * 2**30), ("512", 512), ("1.5 mb", 1_500_000), ("2TiB", 2**41)],
+    [
+        ("80GB", 80 * 10**9),
+        ("16GiB", 16 * 2**30),
+        ("512", 512),
+        ("1.5 mb", 1_500_000),
+        ("2TiB", 2**41),
+    ],
 )
 def test_parse_bytes(text: str, size: int) -> None:
     assert parse_bytes(text) == size

@@ -88,11 +88,6 @@ def test_use_real_fft_chooses_the_fnet_layer():
     assert block_types(fnet.spec_for(num_layers=2, use_real_fft=False)) == ["fourier"] * 2
 
 
-def test_hand_written_fnet_file_is_the_fnet_class():
-    arguments = ARCHITECTURE_ARGUMENTS["FNet"]
-    assert specdsl.parse(ARCHITECTURES / "fnet.yaml") == model_class("FNet").spec_for(**arguments)
-
-
 SMALL = {"hidden_dim": 32, "max_sequence_length": 16, "num_heads": 4}
 
 
