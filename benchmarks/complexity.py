@@ -115,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         overall, large, word = verdict(declared, done, seconds)
         failures += word == "MISMATCH"
         span = f"{done[0]}-{done[-1]}" if done else "-"
-        print(f"{layer:44} {declared:>11} {overall:6.2f} {large:8.2f}  {span:>9}  {word}", flush=True)
+        print(
+            f"{layer:44} {declared:>11} {overall:6.2f} {large:8.2f}  {span:>9}  {word}", flush=True
+        )
     print(f"{failures} mismatches")
     return 1 if failures else 0
 

@@ -38,10 +38,6 @@ import specdsl.transforms as T
 Fn = Callable[[torch.Tensor], torch.Tensor]
 
 
-def _first(out: torch.Tensor | tuple[torch.Tensor, ...]) -> torch.Tensor:
-    return out[0] if isinstance(out, tuple) else out
-
-
 def _dwt_db4(x: torch.Tensor) -> torch.Tensor:
     ca, cd = T.dwt(x, "db4", "symmetric")
     return torch.cat((ca, cd), -1)
@@ -144,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         x = torch.randn(*batch, n, dtype=dtype)
         fns: dict[str, Fn] = {"rfft": torch.fft.rfft, **TRANSFORMS}
         for name, fn in TRANSFORMS.items():
-            out_len = _first(fn(x[:1, :1])).numel()
+            out_len = fn(x[:1, :1]).numel()
             if n * out_len * itemsize <= args.dense_max_bytes:
                 fns[f"{name}/dense"] = dense_operator(fn, n, dtype)
         times = time_interleaved(fns, x, args.repeats, args.budget)

@@ -20,13 +20,11 @@ TRAIN_OPTIONS = ("dtype", "optimizer", "checkpointing", "memory")
 
 
 def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1 or str(value) != text.strip().lstrip("+"):
+    """A positive decimal integer (argparse type), else an error naming ``text``."""
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()) or int(digits) < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+    return int(digits)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

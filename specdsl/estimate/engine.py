@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from specdsl.api import parse
-from specdsl.estimate.model import BlockEstimate, CostRow, Estimate, PartEstimate
+from specdsl.estimate.model import BlockEstimate, Estimate, PartEstimate
 from specdsl.language.dump import format_layer
 from specdsl.library import Cost, Dims, LayerConfig
-from specdsl.library.blocks import block_cost, standard_block_cost
+from specdsl.library.blocks import BlockConfig, block_cost, standard_block_cost
 from specdsl.library.core import (
     dropout_cost,
     embedding_cost,
@@ -74,9 +74,9 @@ class PlannedItem:
 
     def cost(self, dims: Dims) -> Cost:
         """The whole block (norms, feed-forward, residuals and mixers), once."""
-        if type(self.config).entry.kind == "block":
+        if isinstance(self.config, BlockConfig):  # a composite: its children are the mixers
             children = [self.mixer_cost(child, dims) for child in self.children]
-            return block_cost(self.config, dims, children, self.ffn_hidden_dim)  # type: ignore[arg-type]
+            return block_cost(self.config, dims, children, self.ffn_hidden_dim)
         return standard_block_cost(dims, self.mixer_cost(self.config, dims), self.ffn_hidden_dim)
 
 
@@ -189,22 +189,14 @@ class Plan:
             num_blocks=self.num_blocks,
             dtype=dtype,
             max_sequence_length=spec.max_sequence_length,
-            parts=[
-                PartEstimate(type=kind, label=label, **CostRow.figures(cost))
-                for kind, label, cost in parts
-            ],
+            parts=[PartEstimate.of(cost, type=kind, label=label) for kind, label, cost in parts],
         )
 
     def _row(
         self, item: PlannedItem, cost: Cost, index: int, count: int, group: str | None
     ) -> BlockEstimate:
-        return BlockEstimate(
-            index=index,
-            type=item.layer.type,
-            label=item.label,
-            count=count,
-            group=group,
-            **CostRow.figures(cost),
+        return BlockEstimate.of(
+            cost, index=index, type=item.layer.type, label=item.label, count=count, group=group
         )
 
     def _collapsed_rows(self, costs: list[Cost]) -> list[BlockEstimate]:
@@ -245,7 +237,7 @@ def head_label(spec: Spec) -> str:
 
 def plan(spec: Spec | str | os.PathLike[str]) -> Plan:
     """Parse (if needed) and resolve a spec for estimating; raises SpecError like ``check``."""
-    return Plan(parse(spec))
+    return Plan(spec if isinstance(spec, Spec) else parse(spec))
 
 
 def estimate(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Self
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from specdsl.library.base import Cost
@@ -19,17 +21,18 @@ class CostRow(BaseModel):
     activation_bytes: int = Field(description="bytes kept for the backward pass (training)")
     complexity: str = Field(description="dominant growth in sequence length n")
 
-    @staticmethod
-    def figures(cost: Cost) -> dict[str, int | str]:
-        """The row fields of a :class:`~specdsl.library.base.Cost`."""
-        return {
-            "params": cost.params,
-            "flops": cost.flops,
-            "matmul_flops": cost.matmul_flops,
-            "other_flops": cost.other_flops,
-            "activation_bytes": cost.activation_bytes,
-            "complexity": cost.complexity,
-        }
+    @classmethod
+    def of(cls, cost: Cost, **fields: Any) -> Self:
+        """A row holding ``cost``'s figures and the other ``fields``."""
+        return cls(
+            params=cost.params,
+            flops=cost.flops,
+            matmul_flops=cost.matmul_flops,
+            other_flops=cost.other_flops,
+            activation_bytes=cost.activation_bytes,
+            complexity=cost.complexity,
+            **fields,
+        )
 
 
 class BlockEstimate(CostRow):

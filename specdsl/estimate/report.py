@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from specdsl.estimate.compare import Crossover
@@ -80,7 +81,7 @@ def _columns(estimates: list[Estimate]) -> list[str]:
     return [h for est in estimates for h in (f"FLOPs n={est.seq_len}", f"act n={est.seq_len}")]
 
 
-def _per_length(rows: list[CostRow] | list[Estimate]) -> list[str]:
+def _per_length(rows: Sequence[CostRow | Estimate]) -> list[str]:
     """FLOPs and activation memory of one row at each length, side by side."""
     return [cell for row in rows for cell in (count(row.flops), size(row.activation_bytes))]
 

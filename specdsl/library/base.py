@@ -16,7 +16,7 @@ from typing import Any, ClassVar, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 # Complexity classes in sequence length n, from cheapest to dearest.
-COMPLEXITIES = ("O(1)", "O(n)", "O(n log n)", "O(n^2)")
+COMPLEXITIES = ("O(1)", "O(n)", "O(n log n)", "O(n log^2 n)", "O(n^2)")
 
 
 def max_complexity(classes: Iterable[str]) -> str:

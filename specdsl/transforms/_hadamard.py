@@ -1,8 +1,7 @@
-"""Butterfly kernels for the Walsh-Hadamard and slant transforms (last dimension).
+"""Kernels for the Walsh-Hadamard and slant transforms (last dimension).
 
-All kernels take a power-of-two length ``n`` and run vectorised stages
-(``O(n log n)`` in total); :func:`pow2_apply` adds the zero-pad/crop semantics
-for other lengths.
+All kernels take a power-of-two length ``n`` and cost ``O(n log n)``;
+:func:`pow2_apply` adds the zero-pad/crop semantics for other lengths.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import torch.nn.functional as F
 from ._common import cached_constant, check_choice, next_pow2
 
 PAD_MODES = ("crop", "keep")
-_SQRT1_2 = math.sqrt(0.5)
 
 
 def pow2_apply(
@@ -34,22 +32,6 @@ def pow2_apply(
         return fn(x)
     y = fn(F.pad(x, (0, m - n)))
     return y[..., :n] if pad == "crop" else y
-
-
-def _split_halves(x: torch.Tensor, block: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """View the last dim as blocks of length ``block``; return their two halves."""
-    y = x.reshape(*x.shape[:-1], x.shape[-1] // block, 2, block // 2)
-    return y[..., 0, :], y[..., 1, :]
-
-
-def _join_halves(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
-    """Inverse of :func:`_split_halves`: concatenate halves back into the last dim."""
-    y = torch.stack((first, second), dim=-2)
-    return y.reshape(*y.shape[:-3], -1)
-
-
-def _block_sizes(n: int) -> list[int]:
-    return [1 << s for s in range(1, n.bit_length())]
 
 
 _MAX_RADIX_BITS = 5
@@ -112,42 +94,58 @@ def sequency_inverse_index(n: int, device: torch.device) -> torch.Tensor:
     return torch.argsort(sequency_index(n, device))
 
 
+def _slant_blocks(n: int) -> list[int]:
+    """Block sizes ``4, 8, ..., n`` of the slant corrections."""
+    return [1 << s for s in range(2, n.bit_length())]
+
+
 def _slant_coeffs(block: int) -> tuple[float, float]:
     """Rotation coefficients ``(a_N, b_N)`` of the slant recursion for size ``N = block``."""
     sq = block * block
     return math.sqrt(3 * sq / (4 * (sq - 1))), math.sqrt((sq - 4) / (4 * (sq - 1)))
 
 
-def slant_last(x: torch.Tensor) -> torch.Tensor:
-    """Orthonormal slant transform of a power-of-two last dim, in ``O(n log n)``.
+def _slant_fix(y: torch.Tensor, block: int, inverse: bool) -> torch.Tensor:
+    """Apply the sparse correction ``C_N`` (or its transpose) in place, ``N = block``.
 
-    Stage ``N`` applies ``(1/sqrt 2) M_N`` of the recursion
-    ``S_N = (1/sqrt 2) M_N diag(S_{N/2}, S_{N/2})`` to every block of length ``N``.
+    In every block, positions ``(1, N/2, N/2 + 1)`` hold ``(s1, d0, d1)`` after
+    the butterfly; ``C_N`` maps them to ``(b s1 + a d0, d1, a s1 - b d0)``.
     """
-    for block in _block_sizes(x.shape[-1]):
-        u, w = _split_halves(x, block)
-        s, d = (u + w) * _SQRT1_2, (u - w) * _SQRT1_2
-        if block > 2:
-            a, b = _slant_coeffs(block)
-            s0, s1, d0, d1 = s[..., :1], s[..., 1:2], d[..., :1], d[..., 1:2]
-            s, d = (
-                torch.cat((s0, a * d0 + b * s1, s[..., 2:]), dim=-1),
-                torch.cat((d1, a * s1 - b * d0, d[..., 2:]), dim=-1),
-            )
-        x = _join_halves(s, d)
-    return x
+    a, b = _slant_coeffs(block)
+    half = block // 2
+    v = y.view(*y.shape[:-1], -1, block)
+    p, q, r = v[..., 1], v[..., half], v[..., half + 1]
+    if inverse:
+        new = (b * p + a * r, a * p - b * r, q.clone())
+    else:
+        new = (b * p + a * q, r.clone(), a * p - b * q)
+    v[..., 1] = new[0]
+    v[..., half] = new[1]
+    v[..., half + 1] = new[2]
+    return y
+
+
+def slant_last(x: torch.Tensor) -> torch.Tensor:
+    """Orthonormal slant transform of a power-of-two last dim ``n``.
+
+    The recursion ``S_N = (1/sqrt 2) M_N diag(S_{N/2}, S_{N/2})`` factors into
+    butterflies and sparse corrections ``C_N`` that touch three entries per block
+    of ``N``. ``C_N`` only involves the low ``log2 N`` index bits while the larger
+    butterflies act on higher bits, so they commute and
+    ``S_n = C_n ... C_8 C_4 H_n / sqrt(n)``: one fast Walsh-Hadamard transform,
+    ``O(n log n)``, then corrections costing ``O(n)`` in total.
+    """
+    n = x.shape[-1]
+    y = fwht_last(x, 1.0 / math.sqrt(n)).contiguous()
+    for block in _slant_blocks(n):
+        y = _slant_fix(y, block, inverse=False)
+    return y
 
 
 def islant_last(y: torch.Tensor) -> torch.Tensor:
-    """Inverse (= transpose) of :func:`slant_last`."""
-    for block in reversed(_block_sizes(y.shape[-1])):
-        s, d = _split_halves(y, block)
-        if block > 2:
-            a, b = _slant_coeffs(block)
-            f0, f1, g0, g1 = s[..., :1], s[..., 1:2], d[..., :1], d[..., 1:2]
-            s, d = (
-                torch.cat((f0, b * f1 + a * g1, s[..., 2:]), dim=-1),
-                torch.cat((a * f1 - b * g1, g0, d[..., 2:]), dim=-1),
-            )
-        y = _join_halves((s + d) * _SQRT1_2, (s - d) * _SQRT1_2)
-    return y
+    """Inverse (= transpose) of :func:`slant_last`: ``H_n C_4^T ... C_n^T / sqrt(n)``."""
+    n = y.shape[-1]
+    y = y.clone(memory_format=torch.contiguous_format)
+    for block in reversed(_slant_blocks(n)):
+        y = _slant_fix(y, block, inverse=True)
+    return fwht_last(y, 1.0 / math.sqrt(n))

@@ -36,7 +36,8 @@ class HadamardTransform(Transform):
 
     Notes
     -----
-    ``log2(m)`` vectorised butterfly stages: ``O(m log m)``.
+    ``O(m log m)`` in ``ceil(log2(m) / 5)`` batched-matmul stages with small
+    Sylvester matrices.
     """
 
     _order = "natural"
@@ -100,8 +101,10 @@ class SlantTransform(Transform):
 
     Notes
     -----
-    Applied without forming the matrix: one ``O(N)`` sparse stage per
-    recursion level, ``O(m log m)`` in total. The inverse is the transpose.
+    Applied without forming the matrix as ``C_m ... C_4 H_m / sqrt(m)``: a fast
+    Walsh-Hadamard transform followed by sparse corrections touching three
+    entries per block (``O(m)`` in total), ``O(m log m)`` overall. The inverse is
+    the transpose.
     """
 
     def __init__(self, pad: str = "crop") -> None:

@@ -218,3 +218,14 @@ def test_bad_values_are_spec_errors(layer: str, message: str) -> None:
 def test_direct_construction_errors_name_the_argument(make, argument: str) -> None:
     with pytest.raises(ValueError, match=argument):
         make()
+
+
+def test_causal_decoder_of_fourier_type_layers_is_exactly_causal() -> None:
+    spec = specdsl.parse(
+        "hidden_dim: 8\nmax_sequence_length: 32\ncausal: true\n"
+        'layers: "fno(4), wavelet(levels=2), global_filter, adaptive_global_filter"'
+    )
+    model = specdsl.compile(spec).double().eval()
+    for n in (32, 21):
+        x = torch.randn(1, n, 8, dtype=torch.float64)
+        assert_causal(lambda h: model(inputs_embeds=h), x)

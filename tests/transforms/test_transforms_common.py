@@ -94,19 +94,28 @@ def test_float32_accuracy():
     assert (T.MDCT(64).inverse_transform(coeffs, 1000).double() - x).abs().max() < 1e-4
 
 
-@pytest.mark.parametrize("name", [*REAL_TRANSFORMS, "dct2d", "hadamard2d", "slant", "fft"])
+EXTRA_GRADCHECK = {
+    "dst_unnormalized": lambda: T.DST(normalized=False),
+    "dct2d": T.DCT2D,
+    "hadamard2d": T.HadamardTransform2D,
+    "slant": T.SlantTransform,
+    "fft": T.FFT1D,
+    "rfft": T.RFFT,
+    "fft2d": T.FFT2D,
+    "rfft2d": T.RFFT2D,
+}
+
+
+@pytest.mark.parametrize("name", [*REAL_TRANSFORMS, *EXTRA_GRADCHECK])
 def test_gradcheck_modules(name):
-    extra = {
-        "dct2d": T.DCT2D(),
-        "hadamard2d": T.HadamardTransform2D(),
-        "slant": T.SlantTransform(),
-        "fft": T.FFT1D(),
-    }
-    transform = extra.get(name) or REAL_TRANSFORMS[name][0]()
+    factory = EXTRA_GRADCHECK.get(name) or REAL_TRANSFORMS[name][0]
+    transform = factory()
     x = torch.randn(2, 6, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(transform, (x,))
-    if hasattr(transform, "inverse_transform") and name != "fft":
-        assert torch.autograd.gradcheck(transform.inverse_transform, (x,))
+    inverse = getattr(transform, "inverse_transform", None)
+    if inverse is not None:
+        y = transform(x.detach()).clone().requires_grad_()
+        assert torch.autograd.gradcheck(inverse, (y,))
 
 
 @pytest.mark.parametrize("block", [4, 6])

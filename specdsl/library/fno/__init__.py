@@ -36,14 +36,17 @@ def spectral_conv_cost(
 
 
 def causal_spectral_cost(
-    batch: int, n: int, c_in: int, c_out: int, modes: int, length: int
+    batch: int, n: int, c_in: int, c_out: int, modes: int, length: int, dtype_bytes: int = 4
 ) -> Cost:
     """Causal :class:`SpectralConv1d`: the kernel ``irfft`` (``c_in c_out`` transforms of
-    ``length``) and the exact causal convolution with its causal half."""
+    ``length``, a ``(ceil(length/2), c_in, c_out)`` kernel) and the exact causal convolution
+    with it."""
     kernel = Cost(
-        params=2 * c_in * c_out * modes, other_flops=c_in * c_out * fft_flops(length, real=True)
+        params=2 * c_in * c_out * modes,
+        other_flops=c_in * c_out * fft_flops(length, real=True),
+        activation_bytes=(length + 1) // 2 * c_in * c_out * dtype_bytes,
     )
-    return kernel + causal_conv_cost(batch, n, c_in, c_out)
+    return kernel + causal_conv_cost(batch, n, c_in, c_out, dtype_bytes)
 
 
 def spectral_conv2d_cost(
@@ -114,7 +117,7 @@ class FourierNeuralOperatorConfig(LayerConfig):
                 )
             elif self.causal:
                 length = self.max_sequence_length or n
-                total += causal_spectral_cost(b, n, d, d, self.modes, length)
+                total += causal_spectral_cost(b, n, d, d, self.modes, length, dims.dtype_bytes)
             else:
                 total += spectral_conv_cost(b, n, d, d, self.modes, dims.dtype_bytes)
         if self.use_linear:

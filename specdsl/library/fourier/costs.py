@@ -40,7 +40,9 @@ def causal_plan(n: int, block: int) -> tuple[int, int, int]:
     return block, block << levels, levels
 
 
-def causal_conv_cost(batch: int, n: int, c_in: int, c_out: int | None = None) -> Cost:
+def causal_conv_cost(
+    batch: int, n: int, c_in: int, c_out: int | None = None, dtype_bytes: int = 4
+) -> Cost:
     """Cost of :func:`specdsl.library.fourier.causal.causal_conv` (kernel given).
 
     ``c_out=None``: a per-channel (depthwise) kernel over ``c_in`` channels; otherwise a
@@ -53,6 +55,9 @@ def causal_conv_cost(batch: int, n: int, c_in: int, c_out: int | None = None) ->
       ones of the products (``B P c_out``); the products are complex element-wise
       (``6 B P (s+1) C``) or a channel-mixing pair matmul (:func:`pair_matmul_flops`),
       and adding the stage to the output costs ``B m c_out``.
+
+    ``activation_bytes``: the Toeplitz blocks, the padded input and, per stage, the complex
+    spectra of the left halves and of the kernel (all kept for the backward pass).
     """
     dense = c_out is not None
     out = c_out if dense else c_in
@@ -60,17 +65,24 @@ def causal_conv_cost(batch: int, n: int, c_in: int, c_out: int | None = None) ->
     kernels = c_in * out if dense else c_in
     matmul = 2 * batch * m * b * kernels
     other = 0
+    kept = b * b * kernels + batch * m * c_in  # values kept for backward
     for level in range(levels):
         s = b << level
         pairs = m // (2 * s)
         bins = s + 1
+        kept += 2 * bins * (batch * pairs * c_in + kernels)
         other += (batch * pairs * (c_in + out) + kernels) * fft_flops(2 * s, real=True)
         other += batch * m * out  # adding the stage's contribution
         if dense:
             matmul += pair_matmul_flops(batch * pairs, c_in, out) * bins
         else:
             other += COMPLEX_MUL * batch * pairs * bins * c_in
-    return Cost(matmul_flops=matmul, other_flops=other, complexity="O(n log n)")
+    return Cost(
+        matmul_flops=matmul,
+        other_flops=other,
+        activation_bytes=kept * dtype_bytes,
+        complexity="O(n log^2 n)",  # log2(n) doubling stages of FFT convolutions
+    )
 
 
 __all__ = [

@@ -69,7 +69,7 @@ class GlobalFilterMixingConfig(FilterConfigBase):
                 other_flops=filter_values_flops(length // 2 + 1, d, False)
                 + d * fft_flops(length, real=True)
             )
-            return params + kernel + causal_conv_cost(b, n, d)
+            return params + kernel + causal_conv_cost(b, n, d, dtype_bytes=dims.dtype_bytes)
         bins = n // 2 + 1
         return params + Cost(
             # rfft + irfft per channel (2.5 n log2 n each) and a complex product per bin.

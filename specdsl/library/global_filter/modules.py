@@ -36,7 +36,9 @@ ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
 
 
 @cached
-def _lerp_plan(source: int, target: int, periodic: bool, device: torch.device) -> tuple:
+def _lerp_plan(
+    source: int, target: int, periodic: bool, device: torch.device
+) -> tuple[Tensor, Tensor, Tensor]:
     """Neighbour indices and weights for :func:`resample_spectrum` (exact rationals)."""
     if periodic:  # all n bins of a full DFT; frequency k/n wraps around
         k = torch.arange(target, dtype=torch.long)
@@ -92,6 +94,9 @@ def frequency_scale(length: int) -> Tensor:
 class _FilterBase(nn.Module):
     """Filter parameters, activation and arguments shared by the global-filter layers."""
 
+    #: Whether the filter's first axis holds all bins of a full DFT (2-D) or rfft bins.
+    periodic = False
+
     def __init__(
         self,
         hidden_dim: int,
@@ -128,6 +133,21 @@ class _FilterBase(nn.Module):
     def filter_dropout(self, response: Tensor) -> Tensor:
         """Hook applied to the activated filter (spectral dropout in subclasses)."""
         return response
+
+    def get_filter_response(
+        self, length: int | None = None, dtype: torch.dtype | None = None
+    ) -> Tensor:
+        """The activated complex filter for inputs of ``length`` (default: native).
+
+        ``(length // 2 + 1, D)`` for the 1-D filters, ``(length, D // 2 + 1)`` for the 2-D
+        one: the parameters resampled by :func:`resample_spectrum`, then activated.
+        """
+        length = self.sequence_length if length is None else length
+        real, imag = (
+            resample_spectrum(p.to(dtype or p.dtype), self.sequence_length, length, self.periodic)
+            for p in (self.filter_real, self.filter_imag)
+        )
+        return self.activated(real, imag)
 
     def activated(self, real: Tensor, imag: Tensor) -> Tensor:
         """``act(real) + i act(imag)``, then :meth:`filter_dropout`."""
@@ -192,17 +212,6 @@ class GlobalFilterMixing(_FilterBase):
             (bins, check_int("hidden_dim", hidden_dim)),
         )
         self.causal = bool(causal)
-
-    def get_filter_response(
-        self, length: int | None = None, dtype: torch.dtype | None = None
-    ) -> Tensor:
-        """Complex filter ``(length // 2 + 1, D)`` for inputs of ``length`` (default: native)."""
-        length = self.sequence_length if length is None else length
-        real, imag = (
-            resample_spectrum(p.to(dtype or p.dtype), self.sequence_length, length)
-            for p in (self.filter_real, self.filter_imag)
-        )
-        return self.activated(real, imag)
 
     def impulse_response(self, dtype: torch.dtype | None = None) -> Tensor:
         """Causal half of the filter's impulse response at ``sequence_length``.
@@ -301,6 +310,8 @@ class GlobalFilterMixing2D(_FilterBase):
     :class:`GlobalFilterMixing` (no ``causal``: the filter is circular over the sequence).
     """
 
+    periodic = True
+
     def __init__(
         self,
         hidden_dim: int,
@@ -327,17 +338,6 @@ class GlobalFilterMixing2D(_FilterBase):
             filter_init_std,
             shape,
         )
-
-    def get_filter_response(
-        self, length: int | None = None, dtype: torch.dtype | None = None
-    ) -> Tensor:
-        """Complex filter ``(length, D // 2 + 1)`` for inputs of ``length`` (default: native)."""
-        length = self.sequence_length if length is None else length
-        real, imag = (
-            resample_spectrum(p.to(dtype or p.dtype), self.sequence_length, length, periodic=True)
-            for p in (self.filter_real, self.filter_imag)
-        )
-        return self.activated(real, imag)
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         """Filter ``x`` ``(B, N, D)`` over sequence and hidden; ``mask`` is unused."""
