@@ -3,11 +3,12 @@
 For every registered token mixer (and its ``causal=true`` variant where it has one), build
 a one-block model (width 32, no head, no positional encoding), time its forward for
 ``n = 256 .. 8192`` (median of a few runs, one thread, no grad) and fit the slope of
-log(time) against log(n). The slope is printed beside the class the cost formula
-declares:
+log(time) against log(n), over all lengths and over the three largest (where fixed
+per-call overheads no longer flatten it). The large-n slope is judged against the class
+the cost formula declares:
 
-- ``O(n)`` and ``O(n log n)``: slope between 0.9 and 1.3 (0.8 for ``O(n)``);
-- ``O(n^2)``: slope above 1.6 over the three largest lengths.
+- ``O(n log n)``: between 0.9 and 1.3; ``O(n)``: between 0.8 and 1.2;
+- ``O(n^2)``: above 1.6.
 
 Lengths whose estimated activation memory exceeds ``--max-gib`` are skipped (the
 estimate says so before anything is built). Usage::
@@ -28,8 +29,7 @@ import torch
 import specdsl
 from specdsl.library import REGISTRY
 
-BOUNDS = {"O(n)": (0.8, 1.3), "O(n log n)": (0.9, 1.3)}
-QUADRATIC_MIN = 1.6
+BOUNDS = {"O(n)": (0.8, 1.2), "O(n log n)": (0.9, 1.3), "O(n^2)": (1.6, math.inf)}
 
 
 def slope(lengths: list[int], seconds: list[float]) -> float:
@@ -88,10 +88,8 @@ def verdict(declared: str, lengths: list[int], seconds: list[float]) -> tuple[fl
         return math.nan, math.nan, "too few lengths"
     overall = slope(lengths, seconds)
     large = slope(lengths[-3:], seconds[-3:])
-    if declared == "O(n^2)":
-        return overall, large, "ok" if large > QUADRATIC_MIN else "MISMATCH"
     low, high = BOUNDS.get(declared, (-math.inf, math.inf))
-    return overall, large, "ok" if low <= overall <= high else "MISMATCH"
+    return overall, large, "ok" if low <= large <= high else "MISMATCH"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -65,6 +65,8 @@ def causal_conv_cost(
     kernels = c_in * out if dense else c_in
     matmul = 2 * batch * m * b * kernels
     other = 0
+    if b == 1 and not dense:  # n == 1: einsum has nothing to contract, a plain product
+        matmul, other = 0, batch * c_in
     kept = b * b * kernels + batch * m * c_in  # values kept for backward
     for level in range(levels):
         s = b << level
