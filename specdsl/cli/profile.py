@@ -6,13 +6,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from specdsl.api import parse
 from specdsl.cli import UsageError
 from specdsl.cli.common import add_format, add_overrides, parse_overrides
 from specdsl.cli.estimate import parse_lengths
 from specdsl.estimate.report import count, render, size
+
+if TYPE_CHECKING:
+    from specdsl.profiling import ProfileRow
 
 HELP = "run the compiled model on random input: forward time and peak memory vs the estimate"
 HEADERS = [
@@ -21,7 +25,9 @@ HEADERS = [
 ]  # fmt: skip
 
 
-def _count_arg(name: str, least: int) -> Any:
+def _count_arg(name: str, least: int) -> Callable[[str], int]:
+    """An argparse ``type``: an integer ``>= least``, else an error naming ``name``."""
+
     def convert(text: str) -> int:
         try:
             value = int(text)
@@ -34,7 +40,23 @@ def _count_arg(name: str, least: int) -> Any:
     return convert
 
 
+EPILOG = """\
+Forward time is the median of --repeats timed forwards after --warmup untimed ones (CUDA
+is synchronised around each). Memory counts tensors only, above what was alive before the
+forward (weights and input excluded): "peak mem" is the most alive at once during one
+forward, "kept mem" what is still alive after it (in train mode: what autograd saved for
+backward, plus the output), next to the estimate of what is kept ("est kept"). On CPU both
+come from torch.profiler's allocation events (exact tensor sizes); on CUDA from
+torch.cuda.max_memory_allocated / memory_allocated (caching-allocator blocks, rounded to
+512 bytes). Neither is process RSS: allocator caches, library workspaces and Python
+objects are not counted.
+"""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``specdsl profile`` (its help ends with what the figures mean)."""
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("spec", metavar="SPEC", help="spec file (.yaml, .yml, .sdsl)")
     parser.add_argument(
         "--seq-len",
@@ -83,8 +105,8 @@ def _lengths(args: argparse.Namespace, most: int) -> list[int]:
     return lengths
 
 
-def table(rows: list[Any]) -> str:
-    """The rows (:class:`specdsl.profiling.ProfileRow`) as an aligned text table."""
+def table(rows: list[ProfileRow]) -> str:
+    """Profile rows (one per sequence length) as an aligned text table with a title and notes."""
     body = [
         [
             str(r.seq_len),
@@ -105,9 +127,9 @@ def table(rows: list[Any]) -> str:
         f" {first.mode} mode on {first.device}"
     )
     notes = (
-        "forward ms: median; FLOP/s: est FLOPs / median time; peak mem: most tensor bytes alive"
-        " during one forward; kept mem: still alive after it (saved for backward + output);"
-        f" memory from {first.memory_source}"
+        "forward ms: median; FLOP/s: est FLOPs / median time\n"
+        "peak mem: most tensor bytes alive during one forward; kept mem: alive after it"
+        f" (saved for backward + output); from {first.memory_source}"
     )
     return f"{title}\n{render(HEADERS, body)}\n{notes}\n"
 
@@ -129,9 +151,11 @@ def _progress(enabled: bool) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Profile the spec at each length; print a table or JSON (exit status 0)."""
     spec = parse(args.spec, overrides=parse_overrides(args.overrides))
     lengths = _lengths(args, spec.max_sequence_length)
     import torch
+    from rich.markup import escape
 
     from specdsl.profiling import profile_spec, resolve_device, steps_per_length
 
@@ -144,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--device: {err}") from None
     total = len(lengths) * steps_per_length(args.repeats, args.warmup)
     with _progress(not args.no_progress) as bar:
-        task = bar.add_task(f"profiling {spec.name} on {device}", total=total)
+        task = bar.add_task(escape(f"profiling {spec.name} on {device}"), total=total)
         rows = profile_spec(
             spec,
             lengths,

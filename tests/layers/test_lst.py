@@ -174,8 +174,10 @@ def test_cost_counts_transforms_and_causal_prefix_operators() -> None:
     slow = LSTAttentionConfig(
         hidden_dim=16, num_heads=4, transform_type="hadamard", causal=True
     ).cost(dims)
-    # Hadamard at 1024: 16 columns x (4 x (1024 x 10 + 1024) + 2 x 1024) + the scale (16 000)
-    assert fast.other_flops == 16 * (4 * (1024 * 10 + 1024) + 2 * 1024) + 16 * 1000
+    # Hadamard at 1024 = 32 x 32: 16 columns x 4 transforms x two radix-32 products
+    # (2 x 1024 x 32 each) of matmul; other: two products per column and the scale (16 000)
+    assert fast.matmul_flops - slow.matmul_flops == 16 * 4 * 2 * (2 * 1024 * 32)
+    assert fast.other_flops == 16 * 2 * 1024 + 16 * 1000
     assert slow.other_flops == 16 * 10 * 1000 * 1024 + 16 * 1000
     assert (fast.complexity, slow.complexity) == ("O(n log n)", "O(n^2)")
     mixed = MixedTransformAttentionConfig(hidden_dim=18).cost(Dims(1, 1000, 18))

@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from specdsl.library.attention import AttentionLayerConfig, projections_cost
-from specdsl.library.base import Cost, Dims, fft_flops, log2, register_layer
+from specdsl.library.base import Cost, Dims, fft_flops, register_layer
 
 LSTType = Literal["dct", "dst", "hadamard", "mixed"]
 TRANSFORMS = ("dct", "dst", "hadamard", "fft")  # the per-head transform kinds
@@ -42,19 +42,42 @@ def split_heads(kinds: tuple[str, ...], num_heads: int) -> list[tuple[str, int]]
     return [(kind, count) for kind, count in groups if count]
 
 
+def hadamard_radices(m: int, max_bits: int = 5) -> tuple[int, ...]:
+    """Kronecker factors ``(r1, r2, ...)`` of ``H_m``, each at most ``2^max_bits``.
+
+    ``m`` is a power of two; ``ceil(log2(m) / max_bits)`` factors, their exponents as even
+    as possible (the first ones get the remainder). ``()`` for ``m = 1``.
+    """
+    bits = max(m.bit_length() - 1, 0)
+    stages = -(-bits // max_bits)
+    if not stages:
+        return ()
+    base, extra = divmod(bits, stages)
+    return tuple(1 << (base + (i < extra)) for i in range(stages))
+
+
 def transform_flops(kind: str, n: int) -> float:
-    """FLOPs of one forward or inverse transform of a length-``n`` column.
+    """Element-wise FLOPs of one forward or inverse transform of a length-``n`` column.
 
     DCT/DST (Makhoul): one real FFT of length n, ``2.5 n log2 n``, plus ``6 n`` for the
-    reordering and complex twiddle; Walsh-Hadamard at ``m = next_pow2(n)``: ``m log2 m``
-    additions plus ``m`` for the scaling; real FFT / inverse real FFT: ``2.5 n log2 n``.
+    reordering and complex twiddle; real FFT / inverse real FFT: ``2.5 n log2 n``;
+    Walsh-Hadamard: none (its work is matrix products, :func:`transform_matmul_flops`).
     """
     if kind == "hadamard":
-        m = padded_length(kind, n)
-        return m * log2(m) + m
+        return 0
     if kind == "fft":
         return fft_flops(n, real=True)
     return fft_flops(n, real=True) + 6 * n
+
+
+def transform_matmul_flops(kind: str, n: int) -> int:
+    """Matrix-product FLOPs of one transform of a column: ``2 m (r1 + r2 + ...)`` for the
+    Walsh-Hadamard transform at ``m = next_pow2(n)`` (one small product per Kronecker
+    factor, :func:`hadamard_radices`), 0 for the FFT-based ones."""
+    if kind != "hadamard":
+        return 0
+    m = padded_length(kind, n)
+    return 2 * m * sum(hadamard_radices(m))
 
 
 def causal_chunk(n: int) -> int:
@@ -93,6 +116,8 @@ def transform_attention_cost(
     b, n, d = dims.batch, dims.seq_len, dims.hidden_dim
     columns = [(kind, b * count * head_dim) for kind, count in groups]
     other = sum(cols * column_flops(kind, n, causal) for kind, cols in columns)
+    # non-causal: 3 forward transforms and 1 inverse per column (causal: dense prefix sums)
+    matmul = 0 if causal else sum(4 * cols * transform_matmul_flops(k, n) for k, cols in columns)
     if learnable_scale:
         other += b * n * d  # v * scale
     if causal:  # checkpointed sqrt(n)-row chunks keep q, k, v and 3 prefix rows per chunk
@@ -104,6 +129,7 @@ def transform_attention_cost(
         stored = sum(cols * (3 * n + 4 * spectrum_length(kind, n)) for kind, cols in columns)
     mixing = Cost(
         params=d if learnable_scale else 0,
+        matmul_flops=matmul,
         other_flops=round(other),
         activation_bytes=stored * dims.dtype_bytes,
         complexity="O(n^2)" if causal else "O(n log n)",

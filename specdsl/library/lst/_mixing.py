@@ -22,12 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
 from specdsl.library.attention._shared import cached_tensors
 from specdsl.library.lst import causal_chunk, padded_length
+from specdsl.library.lst._fast import hadamard_matrix
 from specdsl.transforms import functional as T
 
 FAMILY = {"dct": "cosine", "dst": "cosine", "hadamard": "hadamard", "fft": "fourier"}
@@ -81,9 +81,9 @@ def _operators(
         forward, inverse = T.dct(eye, dim=0, norm=norm), T.idct(eye, dim=0, norm=norm)
     elif family == "hadamard":
         m = padded_length("hadamard", n)
-        padded = torch.eye(m, dtype=torch.float64)
-        forward = T.fwht(padded[:, :n], dim=0, normalized=normalize)
-        inverse = T.ifwht(padded, dim=0, normalized=normalize)[:n]
+        into, back = (m**-0.5, m**-0.5) if normalize else (1.0, 1.0 / m)
+        matrix = hadamard_matrix(m, 1.0, torch.float64, torch.device("cpu"))
+        forward, inverse = matrix[:, :n] * into, matrix[:n] * back  # no matmul: not counted
     else:
         norm = "ortho" if normalize else "backward"
         forward = torch.fft.rfft(eye, dim=0, norm=norm)
@@ -93,24 +93,6 @@ def _operators(
         inverse = torch.complex(real, -imag)
         dtype = {torch.float64: torch.complex128, torch.float32: torch.complex64}.get(dtype, dtype)
     return forward.T.to(device=device, dtype=dtype), inverse.to(device=device, dtype=dtype)
-
-
-def _transform_product(family: str, qkv: Tensor, normalize: bool) -> Tensor:
-    """``T^-1(T q * T k * T v)`` for stacked ``qkv`` ``(3, ..., n)`` along the last dim."""
-    n = qkv.shape[-1]
-    if family == "cosine":
-        norm = "ortho" if normalize else None
-        q, k, v = T.dct(qkv, dim=-1, norm=norm)
-        return T.idct(q * k * v, dim=-1, norm=norm)
-    if family == "hadamard":
-        m = padded_length("hadamard", n)
-        if m != n:
-            qkv = F.pad(qkv, (0, m - n))
-        q, k, v = T.fwht(qkv, dim=-1, normalized=normalize)
-        return T.ifwht(q * k * v, dim=-1, normalized=normalize)[..., :n]
-    norm = "ortho" if normalize else "backward"
-    q, k, v = torch.fft.rfft(qkv, dim=-1, norm=norm)
-    return torch.fft.irfft(q * k * v, n=n, dim=-1, norm=norm)
 
 
 def _causal_rows(
@@ -128,7 +110,7 @@ def _causal_rows(
 
 
 def _causal_product(family: str, qkv: Tensor, normalize: bool) -> Tensor:
-    """The prefix (causal) version of :func:`_transform_product`: ``O(n s)`` work per column.
+    """The prefix (causal) spectral product of one head group: ``O(n s)`` work per column.
 
     Rows are processed in chunks of ``c = ceil(sqrt(n))``, each under activation
     checkpointing, carrying the prefix sums from chunk to chunk: the memory kept for
@@ -152,7 +134,9 @@ def _causal_product(family: str, qkv: Tensor, normalize: bool) -> Tensor:
 
 
 class SpectralProduct:
-    """The parameter-free mixing of an LST-type layer.
+    """The parameter-free causal mixing of an LST-type layer (prefix operators).
+
+    The non-causal product has its own fast kernels (:mod:`specdsl.library.lst._fast`).
 
     Parameters
     ----------
@@ -166,18 +150,17 @@ class SpectralProduct:
         self.groups = plan_groups(groups)
         self.normalize = normalize
 
-    def __call__(self, qkv: Tensor, causal: bool = False) -> Tensor:
-        """Mix stacked ``qkv`` ``(3, B, H, d, n)`` over the sequence; returns ``(B, H, d, n)``."""
-        outputs = [self._group(group, qkv, causal) for group in self.groups]  # <= 3 families
+    def __call__(self, qkv: Tensor) -> Tensor:
+        """Mix stacked ``qkv`` ``(3, B, H, d, n)`` causally; returns ``(B, H, d, n)``."""
+        outputs = [self._group(group, qkv) for group in self.groups]  # <= 3 families
         return outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=1)
 
-    def _group(self, group: HeadGroup, qkv: Tensor, causal: bool) -> Tensor:
+    def _group(self, group: HeadGroup, qkv: Tensor) -> Tensor:
         if len(self.groups) > 1:
             qkv = qkv[:, :, group.start : group.stop]
         signs = None
         if any(group.dst):
             signs = _modulation(group.dst, qkv.shape[-1], qkv.dtype, qkv.device)
             qkv = qkv * signs
-        product = _causal_product if causal else _transform_product
-        y = product(group.family, qkv, self.normalize)
+        y = _causal_product(group.family, qkv, self.normalize)
         return y if signs is None else y * signs

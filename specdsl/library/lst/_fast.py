@@ -1,0 +1,210 @@
+"""The non-causal spectral product ``T^-1(T q * T k * T v)`` with as few passes as possible.
+
+Each function takes the stacked projections of one head group and returns the mixed
+values; all heads and channels of a group go through one batched call, and nothing here
+loops over heads, channels or positions.
+
+* **Cosine** (DCT-II and DST-II heads). Makhoul's algorithm computes ``DCT(x)`` from one
+  real FFT of the reordered sequence ``v = [x_0, x_2, ..., x_3, x_1]``:
+  ``z_k = V_k e^{-i pi k / 2n}`` (times a real per-bin scale), ``X_k = Re z_k`` and
+  ``X_{n-k} = -Im z_k``. The product of three spectra therefore needs no reordering at all:
+  ``P = (prod Re z) + i (prod Im z)`` is exactly the half spectrum the inverse (DCT-III)
+  expects, up to a per-bin twiddle, so the whole product is one ``rfft``, one twiddle, two
+  real products (on ``view_as_real``) and one ``irfft``. A DST head is a DCT head with its
+  inputs and output multiplied by ``(-1)^i``; in the reordered sequence that is ``+1`` on
+  the first ``ceil(n/2)`` positions and ``-1`` on the rest.
+* **Hadamard**. ``H_m = H_r1 (x) H_r2 (x) ...`` (Kronecker), so the transform along an axis
+  of length ``m = r1 r2 ...`` is one small matrix product per factor, applied in place of
+  the index digit it owns: no transposes, ``2 m (r1 + r2 + ...)`` FLOPs per column, and the
+  scale folded into the matrices. See :func:`specdsl.library.lst.hadamard_radices`.
+* **Fourier**. ``irfft(rfft(q) rfft(k) rfft(v))``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from specdsl.library.attention._shared import cached_tensors
+from specdsl.library.lst import hadamard_radices, padded_length
+
+_COMPLEX = {torch.float32: torch.complex64, torch.float64: torch.complex128}
+
+
+def complex_of(dtype: torch.dtype) -> torch.dtype:
+    """The complex dtype matching a real floating dtype."""
+    if dtype not in _COMPLEX:
+        raise TypeError(f"spectral products support float32 and float64, got {dtype}")
+    return _COMPLEX[dtype]
+
+
+# -- projections with the sequence last -----------------------------------------------
+
+
+def project_seq_last(weight: Tensor, bias: Tensor | None, x: Tensor) -> Tensor:
+    """``x W^T + b`` of ``x`` ``(B, n, D_in)`` laid out ``(B, D_out, n)``, in the GEMM itself.
+
+    The transposed operand costs nothing in a batched matrix product, so the projections
+    come out with the sequence contiguous, as the FFTs want it, without a copy.
+    """
+    weight = weight.to(x.dtype).expand(x.shape[0], -1, -1)
+    if bias is None:
+        return torch.bmm(weight, x.mT)
+    return torch.baddbmm(bias.to(x.dtype)[:, None], weight, x.mT)
+
+
+def project_from_seq_last(weight: Tensor, bias: Tensor | None, y: Tensor) -> Tensor:
+    """``y^T W^T + b`` of ``y`` ``(B, D_in, n)``: the output projection, ``(B, n, D_out)``."""
+    weight = weight.to(y.dtype).mT.expand(y.shape[0], -1, -1)
+    if bias is None:
+        return torch.bmm(y.mT, weight)
+    return torch.baddbmm(bias.to(y.dtype), y.mT, weight)
+
+
+# -- cosine ----------------------------------------------------------------------------
+
+
+@cached_tensors()
+def reorder_index(n: int, device: torch.device) -> tuple[Tensor, Tensor]:
+    """``(order, restore)``: ``x[order]`` is Makhoul's ``v``; ``v[restore]`` is ``x`` again."""
+    i = torch.arange(n)
+    restore = torch.where(i % 2 == 0, i // 2, n - 1 - i // 2)
+    order = torch.empty_like(restore)
+    order[restore] = i
+    return order.to(device), restore.to(device)
+
+
+@cached_tensors()
+def cosine_twiddles(
+    n: int, normalize: bool, dtype: torch.dtype, device: torch.device
+) -> tuple[Tensor, Tensor]:
+    """``(into, back)``, each ``(n // 2 + 1,)`` complex, for :func:`cosine_product`.
+
+    With ``c_k`` the DCT-II output scale (``sqrt(1/4n)``, then ``sqrt(1/2n)`` when
+    orthonormal, else 1), ``z_k = 2 c_k e^{-i pi k/2n} V_k``; the real factor ``2 c_k`` of
+    each of the three spectra and the inverse's ``1 / (2 c_k)`` are folded into ``back``:
+    ``into = e^{-i pi k/2n}``, ``back = 4 c_k^2 e^{+i pi k/2n}``.
+    """
+    k = torch.arange(n // 2 + 1, dtype=torch.float64)
+    if normalize:
+        c = torch.full_like(k, math.sqrt(1.0 / (2 * n)))
+        c[0] = math.sqrt(1.0 / (4 * n))
+    else:
+        c = torch.ones_like(k)
+    angle = math.pi * k / (2 * n)
+    into = torch.polar(torch.ones_like(k), -angle)
+    back = torch.polar(4 * c * c, angle)
+    target = complex_of(dtype)
+    return into.to(device=device, dtype=target), back.to(device=device, dtype=target)
+
+
+@cached_tensors()
+def dst_signs(dst: tuple[bool, ...], n: int, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``(h, 1, n)`` factors in Makhoul order: ``(-1)^i`` of the original position for DST
+    heads (``+1`` on the first ``ceil(n/2)`` entries, ``-1`` after), ``1`` for DCT heads."""
+    alternating = torch.where(torch.arange(n) < (n + 1) // 2, 1.0, -1.0).to(torch.float64)
+    signs = torch.where(torch.tensor(dst)[:, None], alternating, torch.ones(n, dtype=torch.float64))
+    return signs[:, None, :].to(device=device, dtype=dtype)
+
+
+def triple_product(stacked: Tensor, dim: int = 1) -> Tensor:
+    """``a * b * c`` of the three slices of ``stacked`` along ``dim``, in two passes."""
+    a, b, c = stacked.unbind(dim)
+    return (a * b).mul_(c)
+
+
+def cosine_product(z: Tensor, normalize: bool) -> Tensor:
+    """``IDCT(DCT q * DCT k * DCT v)`` of ``z`` ``(B, 3, ..., n)`` given in Makhoul order.
+
+    Returns ``(B, ..., n)``, still in Makhoul order (``[..., restore]`` gives positions).
+    """
+    n = z.shape[-1]
+    into, back = cosine_twiddles(n, normalize, z.dtype, z.device)
+    spectra = torch.fft.rfft(z, dim=-1).mul_(into)
+    product = torch.view_as_complex(triple_product(torch.view_as_real(spectra)))
+    return torch.fft.irfft(product.mul_(back), n=n, dim=-1)
+
+
+# -- Fourier ---------------------------------------------------------------------------
+
+
+def fourier_product(z: Tensor, normalize: bool) -> Tensor:
+    """``irfft(rfft q * rfft k * rfft v)`` of ``z`` ``(B, 3, ..., n)``; returns ``(B, ..., n)``."""
+    n = z.shape[-1]
+    norm = "ortho" if normalize else "backward"
+    spectra = torch.fft.rfft(z, dim=-1, norm=norm)
+    return torch.fft.irfft(triple_product(spectra), n=n, dim=-1, norm=norm)
+
+
+# -- Hadamard --------------------------------------------------------------------------
+
+
+@cached_tensors()
+def hadamard_matrix(r: int, scale: float, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``scale * H_r`` (Sylvester order): ``H[i, j] = (-1)^popcount(i & j)``."""
+    both = torch.arange(r)[:, None] & torch.arange(r)[None, :]
+    parity = torch.zeros_like(both)
+    for bit in range(max(r.bit_length() - 1, 0)):  # log2(r) bits of a constant, once
+        parity ^= (both >> bit) & 1
+    return ((1 - 2 * parity).to(torch.float64) * scale).to(device=device, dtype=dtype)
+
+
+def hadamard_along(x: Tensor, dim: int, scale: float) -> Tensor:
+    """``scale * H_m`` applied along ``dim`` of ``x`` (length ``m``, a power of two).
+
+    One matrix product per Kronecker factor (:func:`hadamard_radices`), each on the index
+    digit it owns, so ``x`` is never transposed.
+    """
+    shape = x.shape
+    m = shape[dim]
+    inner = math.prod(shape[dim + 1 :])
+    lead, rest = math.prod(shape[:dim]), m
+    for stage, r in enumerate(hadamard_radices(m)):
+        h = hadamard_matrix(r, scale if stage == 0 else 1.0, x.dtype, x.device)
+        rest //= r
+        if rest * inner == 1:  # the last digit is innermost: a plain (rows, r) @ H product
+            x = x.reshape(lead, r) @ h
+        else:
+            x = torch.matmul(h, x.reshape(lead, r, rest * inner))
+        lead *= r
+    if m == 1:
+        x = x * scale
+    return x.reshape(shape)
+
+
+def hadamard_product(z: Tensor, seq_dim: int, stack_dim: int, normalize: bool) -> Tensor:
+    """Walsh-Hadamard ``H^-1(H q * H k * H v)`` along ``seq_dim`` of ``z``.
+
+    q, k and v are stacked along ``stack_dim``; the sequence (length
+    ``n``) is zero-padded to ``m = next_pow2(n)`` and the output cropped back. Returns
+    ``z``'s shape without ``stack_dim``. Orthonormal: ``H / sqrt(m)`` both ways; else ``H``
+    then ``H / m``.
+    """
+    n = z.shape[seq_dim]
+    m = padded_length("hadamard", n)
+    if m != n:
+        z = F.pad(z, [0, 0] * (z.dim() - 1 - seq_dim) + [0, m - n])
+    forward, inverse = (m**-0.5, m**-0.5) if normalize else (1.0, 1.0 / m)
+    spectra = hadamard_along(z, seq_dim, forward)
+    seq_dim -= stack_dim < seq_dim  # where the sequence is once the stack is gone
+    y = hadamard_along(triple_product(spectra, stack_dim), seq_dim, inverse)
+    return y.narrow(seq_dim, 0, n) if m != n else y
+
+
+__all__ = [
+    "complex_of",
+    "cosine_product",
+    "cosine_twiddles",
+    "dst_signs",
+    "fourier_product",
+    "hadamard_along",
+    "hadamard_matrix",
+    "hadamard_product",
+    "project_from_seq_last",
+    "project_seq_last",
+    "reorder_index",
+    "triple_product",
+]
