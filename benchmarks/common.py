@@ -121,8 +121,7 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
 
     def line(row: Sequence[str]) -> str:
         parts = [
-            row[i].ljust(widths[i]) if i == 0 else row[i].rjust(widths[i])
-            for i in range(len(row))
+            row[i].ljust(widths[i]) if i == 0 else row[i].rjust(widths[i]) for i in range(len(row))
         ]
         return "| " + " | ".join(parts) + " |"
 
@@ -157,10 +156,7 @@ def machine_line(threads: int) -> str:
         load = "load %.1f %.1f %.1f" % os.getloadavg()
     except OSError:
         load = "load n/a"
-    return (
-        f"torch {torch.__version__}, {os.cpu_count()} CPUs ({cpu}), "
-        f"threads={threads}, {load}"
-    )
+    return f"torch {torch.__version__}, {os.cpu_count()} CPUs ({cpu}), threads={threads}, {load}"
 
 
 __all__ = [

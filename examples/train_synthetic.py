@@ -122,10 +122,10 @@ def train(model: nn.Module, config: TrainConfig, log: Callable[[str], None] = pr
     vocab = getattr(model, "vocab_size", None)
     if not vocab or getattr(model, "num_classes", None) != 2:
         raise ValueError("the marker task needs a model with vocab_size and 2 output classes")
-    if config.seq_len > model.max_sequence_length:
+    most = int(getattr(model, "max_sequence_length", config.seq_len))
+    if config.seq_len > most:
         raise ValueError(
-            f"seq_len must be at most the model's max_sequence_length "
-            f"{model.max_sequence_length}, got {config.seq_len}"
+            f"seq_len must be at most the model's max_sequence_length {most}, got {config.seq_len}"
         )
     held_out = marker_batch(
         torch.Generator().manual_seed(config.seed + 1), config.eval_size, config.seq_len, vocab

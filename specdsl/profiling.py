@@ -9,7 +9,7 @@ What is measured
     The most tensor memory alive at once during one forward, above what was alive when it
     started (weights and the input are not counted). On CPU it comes from the allocation
     and free events of ``torch.profiler`` (``profile_memory=True``): exact requested sizes
-    of every tensor the forward allocates, in any thread, with no allocator rounding. On
+    of every tensor the forward allocates, with no allocator rounding. On
     CUDA it is ``torch.cuda.max_memory_allocated()`` minus ``memory_allocated()`` before the
     call, which counts the caching allocator's blocks (rounded up to 512 bytes). Neither
     is the process's resident memory: it excludes the allocator's cached free blocks,
@@ -34,7 +34,6 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,7 +43,6 @@ from specdsl.estimate import Estimate, plan, training_memory
 from specdsl.estimate.engine import check_count
 from specdsl.schema.spec import Spec
 
-Mode = Literal["train", "inference"]
 MODES: tuple[str, ...] = ("train", "inference")
 Step = Callable[[], None]
 
@@ -126,10 +124,11 @@ def random_inputs(
     if vocab:
         ids = torch.randint(0, vocab, (batch_size, seq_len), generator=generator)
         return {"input_ids": ids.to(device)}
-    hidden = model.hidden_dim
-    return {
-        "inputs_embeds": torch.randn(batch_size, seq_len, hidden, generator=generator).to(device)
-    }
+    hidden = int(getattr(model, "hidden_dim", 0))
+    if hidden < 1:
+        raise ValueError("the model needs vocab_size or hidden_dim to make random inputs")
+    embeds = torch.randn(batch_size, seq_len, hidden, generator=generator)
+    return {"inputs_embeds": embeds.to(device)}
 
 
 @contextlib.contextmanager

@@ -16,10 +16,12 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch import Tensor, nn
+from torch.distributed.tensor import DTensor
 from torch.nn import functional as F
 
 import specdsl
@@ -60,7 +62,7 @@ def train(model: nn.Module, ids: Tensor, labels: Tensor) -> list[float]:
 
 def flat(model: nn.Module) -> Tensor:
     """Every parameter, unsharded (``DTensor.full_tensor()`` under FSDP2), in one vector."""
-    parts = [getattr(p, "full_tensor", lambda p=p: p)() for p in model.parameters()]
+    parts = [p.full_tensor() if isinstance(p, DTensor) else p for p in model.parameters()]
     return torch.cat([p.detach().reshape(-1) for p in parts])
 
 
@@ -98,7 +100,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def run_ranks(out: Path) -> None:
+def run_ranks(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spawn the ranks; fail (killing them) if they are not done within ``DEADLINE_S``."""
+    # spawned children import this module by the name pytest gave it ("tests.test_...")
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[__name__.count(".")]))
     context = mp.start_processes(
         worker, args=(free_port(), str(out)), nprocs=WORLD, join=False, start_method="spawn"
     )
@@ -110,8 +115,10 @@ def run_ranks(out: Path) -> None:
             raise AssertionError(f"the {WORLD} ranks did not finish within {DEADLINE_S} s")
 
 
-def test_ddp_and_fsdp2_train_a_compiled_hybrid(tmp_path: Path) -> None:
-    run_ranks(tmp_path)
+def test_ddp_and_fsdp2_train_a_compiled_hybrid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_ranks(tmp_path, monkeypatch)
     ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in range(WORLD)]
 
     # one process, both ranks' batches at once: what the averaged gradient must give
@@ -121,7 +128,7 @@ def test_ddp_and_fsdp2_train_a_compiled_hybrid(tmp_path: Path) -> None:
     reference_losses = train(reference, *both)
     expected = flat(reference)
 
-    assert set(ranks[0]["sharded"]) == {"DTensor"}  # FSDP2 really sharded every parameter
+    assert set(ranks[0]["sharded"]) == {DTensor.__name__}  # FSDP2 really sharded every parameter
     for engine in ("ddp", "fsdp"):
         vectors = [rank[engine][1] for rank in ranks]
         assert torch.equal(vectors[0], vectors[1]), f"{engine}: replicas disagree"

@@ -9,9 +9,15 @@ from specdsl.library.attention._shared import (
     MultiHeadMixer,
     check_choice,
     draw_seed,
+    linear,
     resolve_head_dim,
 )
 from specdsl.library.spectral_attention import FeatureShape, resolve_features
+from specdsl.library.spectral_attention._fast import (
+    FAST_KINDS,
+    fast_linear_attention,
+    head_major_qkv,
+)
 from specdsl.library.spectral_attention._features import (
     LowRankSoftmaxKernel,
     PositiveGaussianKernel,
@@ -40,10 +46,12 @@ class LinearAttention(MultiHeadMixer):
     """Base of the linear-attention layers: ``W_o (phi(q) (phi(k)^T v)) / (phi(q) phi(k)^T 1)``.
 
     ``q`` and ``k`` are scaled by ``head_dim^-1/4`` before the feature map, so the softmax
-    kernel ``exp(q . k)`` becomes that of ``softmax(q k^T / sqrt(d))``. All heads run in
-    one batched call of the kernel's ``compute_attention``; the ``n x n`` matrix is never
-    formed. ``causal`` uses prefix sums of ``phi(k_j) v_j^T``; a ``(B, N)`` mask zeroes the
-    padded keys' features. Dropout acts on the attention output (before ``W_o``).
+    kernel ``exp(q . k)`` becomes that of ``softmax(q k^T / sqrt(d))``. All heads run at
+    once, head-major (:mod:`specdsl.library.spectral_attention._fast`): random-feature
+    kernels (softmax, Gaussian, ReLU) through the fused non-causal path, the others and
+    every causal layer through the kernel's ``compute_attention``; the ``n x n`` matrix is
+    never formed. ``causal`` uses prefix sums of ``phi(k_j) v_j^T``; a ``(B, N)`` mask
+    zeroes the padded keys' features. Dropout acts on the attention output (before ``W_o``).
     """
 
     kernel: FeatureKernel
@@ -63,6 +71,7 @@ class LinearAttention(MultiHeadMixer):
         super().__init__(hidden_dim, num_heads, dropout, head_dim=head_dim, use_bias=use_bias)
         self.causal = bool(causal)
         self.num_features = shape.width
+        self.feature_kind = shape.kernel
         self.kernel = build_kernel(shape, self.head_dim, use_orthogonal, redraw)
         self.feature_scale = self.head_dim**-0.25
 
@@ -75,11 +84,17 @@ class LinearAttention(MultiHeadMixer):
         attention matrix is never materialised).
         """
         mask = self.check_input(x, mask)
-        qkv = self.heads(x)  # (3, B, H, N, d)
-        q, k = qkv[:2] * self.feature_scale
-        key_mask = None if mask is None else mask[:, None, :]
-        y = self.kernel.compute_attention(q, k, qkv[2], mask=key_mask, causal=self.causal)
-        out = self.merge(self.output_dropout(y))
+        b, n, _ = x.shape
+        qkv = head_major_qkv(self.qkv.weight, self.qkv.bias, x, self.num_heads)
+        if self.feature_kind in FAST_KINDS and not self.causal:
+            self.kernel._maybe_redraw()
+            omega = self.kernel.omega
+            y = fast_linear_attention(qkv, omega, self.feature_kind, self.feature_scale, mask)
+        else:
+            q, k = qkv[:2] * self.feature_scale
+            y = self.kernel.compute_attention(q, k, qkv[2], mask=mask, causal=self.causal)
+        y = y.permute(1, 2, 0, 3).reshape(b, n, self.inner_dim)  # (H, B, N, d) -> (B, N, H d)
+        out = linear(self.out_proj, self.output_dropout(y))
         return (out, None) if return_attention else out
 
     def extra_repr(self) -> str:

@@ -1,0 +1,316 @@
+"""Compiled models of every family against the machine's matrix-product rate.
+
+For each family the script compiles ``repeat BLOCKS [layer]`` through the DSL (the
+compiled model is what is measured), at every sequence length, and times its forward
+pass (float32, ``torch.no_grad()``), interleaved round-robin with a matrix product of the
+model's own feed-forward shape, ``(B n x D) @ (D x F)`` then ``(B n x F) @ (F x D)``:
+
+    efficiency ratio = forward time / (matmul_flops / GEMM rate)
+
+``matmul_flops`` is the estimate's (``specdsl.estimate``: projections, feed-forward and any
+matrix products the layer's own algorithm runs), the GEMM rate the FLOP/s of that
+product measured in the same rounds. A ratio of 1 means the model runs as fast as its
+matrix products alone; what is above 1 is everything else: the mixing, norms, GELU,
+residual adds. The row ``floor`` is the same stack with every mixer removed (norms,
+feed-forward and residuals only): no model can go below it. Forward plus backward is
+timed at the smallest length.
+
+Usage::
+
+    python benchmarks/models.py                     # n = 512, 2048, 8192 (minutes)
+    python benchmarks/models.py --sizes 512 --families lst-dct performer
+    python benchmarks/models.py --quick             # tiny smoke run (seconds)
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from common import (
+    Timings,
+    ffn_gemm,
+    fmt_ms,
+    format_table,
+    machine_line,
+    setup_torch,
+    time_interleaved,
+)
+from torch import Tensor, nn
+
+import specdsl
+
+#: family -> layer pattern of one block pair (every family but ``hybrid`` is one layer).
+FAMILIES: dict[str, str] = {
+    "fnet": "fourier",
+    "gfnet": "global_filter",
+    "afno": "afno",
+    "wavelet": "wavelet",
+    "fno": "fno",
+    "lst-dct": "lst(dct)",
+    "lst-dst": "lst(dst)",
+    "lst-hadamard": "lst(hadamard)",
+    "lst-mixed": "lst(mixed)",
+    "spectral-attention": "spectral_attention",
+    "performer": "performer",
+    "kernel-attention": "kernel_attention",
+    "attention": "attention",
+    "hybrid": "fourier, attention",
+}
+#: Families held to the efficiency goals (the others contain O(n^2) softmax attention).
+NOT_SPECTRAL = ("attention", "hybrid")
+FLOOR = "floor"
+GOALS = {"small": 2.0, "large": 1.5}  # ratio at the smallest / largest length
+
+
+class NoMixer(nn.Module):
+    """A token mixer that returns its input: the ``floor`` model keeps only the blocks."""
+
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        return x
+
+
+@dataclass
+class Case:
+    """One compiled model at one length, with its input and estimate."""
+
+    name: str
+    model: nn.Module
+    matmul_flops: int
+    x: Tensor
+
+    def forward(self) -> Tensor:
+        return self.model(inputs_embeds=self.x)
+
+    def training_step(self) -> None:
+        self.model.zero_grad(set_to_none=True)
+        self.forward().square().mean().backward()
+
+
+def spec_text(pattern: str, args: argparse.Namespace, n: int) -> str:
+    """The spec of one family: ``BLOCKS`` blocks at width ``D``, inputs of length ``n``."""
+    per_repeat = pattern.count(",") + 1
+    return (
+        f"name: bench\nhidden_dim: {args.hidden}\nmax_sequence_length: {n}\n"
+        f"layers: repeat {args.blocks // per_repeat} [{pattern}]"
+    )
+
+
+def build_case(name: str, args: argparse.Namespace, n: int, x: Tensor) -> Case:
+    """Compile the family ``name`` (or the floor) for length ``n``."""
+    pattern = FAMILIES["fnet" if name == FLOOR else name]
+    spec = specdsl.parse(spec_text(pattern, args, n))
+    model = specdsl.compile(spec, seed=0).eval()
+    flops = specdsl.estimate(spec, batch_size=args.batch, seq_len=n).matmul_flops
+    if name == FLOOR:
+        for block in model.blocks:
+            block.mixer = NoMixer()
+    return Case(name, model, flops, x)
+
+
+def memory_need(name: str, args: argparse.Namespace, n: int) -> int:
+    """Bytes a forward needs at most: parameters plus the estimate's training activations
+    (an upper bound of inference; softmax attention runs blockwise, no ``n x n`` matrix)."""
+    pattern = FAMILIES["fnet" if name == FLOOR else name]
+    estimate = specdsl.estimate(spec_text(pattern, args, n), batch_size=args.batch, seq_len=n)
+    return estimate.param_bytes + estimate.activation_bytes
+
+
+def available_memory() -> int:
+    """Bytes of memory the OS reports available (``MemAvailable``), or a large number."""
+    try:
+        with open("/proc/meminfo") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 1 << 62
+
+
+def ratio_mark(name: str, ratio: float, goal: float | None) -> str:
+    if name in NOT_SPECTRAL or name == FLOOR or goal is None:
+        return "-"
+    return "yes" if ratio <= goal else "**no**"
+
+
+def goal_for(n: int, sizes: list[int]) -> float | None:
+    """The ratio goal at ``n``: the strict one at the largest length, else the loose one."""
+    if n == max(sizes):
+        return GOALS["large"]
+    return GOALS["small"] if n == min(sizes) else None
+
+
+def run_size(
+    n: int, names: list[str], args: argparse.Namespace, skipped: dict[str, str]
+) -> list[list[object]]:
+    """Time every family at length ``n``; return table rows."""
+    x = torch.randn(args.batch, n, args.hidden, generator=torch.Generator().manual_seed(n))
+    cases = {}
+    for name in names:
+        need = memory_need(name, args, n)
+        if need > args.memory_fraction * available_memory():
+            skipped[f"{name} n={n}"] = f"needs ~{need / 2**30:.1f} GiB"
+            continue
+        cases[name] = build_case(name, args, n, x)
+    gemm = ffn_gemm(args.batch * n, args.hidden, 4 * args.hidden)
+    fns: dict[str, Callable[[], object]] = {name: case.forward for name, case in cases.items()}
+    fns["gemm"] = gemm.fn
+    with torch.no_grad():
+        timings = time_interleaved(fns, args.repeats, args.warmup, args.budget)
+    rate = gemm.rate(timings, "gemm")
+    train = time_training(cases, args) if n == min(args.sizes) else Timings()
+    goal = goal_for(n, args.sizes)
+    rows = []
+    for name, case in cases.items():
+        ms = timings.median_ms(name)
+        ratio = ms / 1e3 / (case.matmul_flops / rate)
+        rows.append(
+            [
+                name,
+                n,
+                fmt_ms(ms),
+                timings.runs(name),
+                f"{case.matmul_flops / 1e9:.2f}",
+                f"{ratio:.2f}",
+                ratio_mark(name, ratio, goal),
+                fmt_ms(train.median_ms(name)),
+            ]
+        )
+    rows.append(
+        [
+            "(GEMM rate)",
+            n,
+            fmt_ms(timings.median_ms("gemm")),
+            timings.runs("gemm"),
+            f"{gemm.flops / 1e9:.2f}",
+            f"{rate / 1e9:.0f} GFLOP/s",
+            "",
+            "",
+        ]
+    )
+    return rows
+
+
+def time_training(cases: dict[str, Case], args: argparse.Namespace) -> Timings:
+    """Forward plus backward of every case (train mode; dropout is 0 in these specs)."""
+    for case in cases.values():
+        case.model.train()
+    fns = {name: case.training_step for name, case in cases.items()}
+    timings = time_interleaved(fns, args.train_repeats, args.warmup, args.budget)
+    for case in cases.values():
+        case.model.eval()
+    return timings
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[512, 2048, 8192])
+    p.add_argument("--families", nargs="+", default=[*FAMILIES, FLOOR], choices=[*FAMILIES, FLOOR])
+    p.add_argument("--hidden", type=int, default=256)
+    p.add_argument("--blocks", type=int, default=4)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--repeats", type=int, default=5, help="timed rounds per length")
+    p.add_argument("--train-repeats", type=int, default=3)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=30.0,
+        help="seconds of timed calls after which a candidate stops repeating",
+    )
+    p.add_argument(
+        "--memory-fraction",
+        type=float,
+        default=0.5,
+        help="skip a model whose estimated memory exceeds this share of free RAM",
+    )
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--quick", action="store_true", help="tiny sizes, one repeat")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.sizes, args.hidden, args.blocks, args.batch = [16, 32], 32, 2, 2
+        args.repeats = args.train_repeats = args.threads = 1
+    if args.blocks % 2:
+        p.error("--blocks must be even (the hybrid family alternates two layers)")
+    return args
+
+
+def summary(rows: list[list[object]], sizes: list[int]) -> list[list[object]]:
+    """One row per family: the ratio at every length and whether the goals are met."""
+    ratios: dict[str, dict[int, str]] = {}
+    for row in rows:
+        if not str(row[0]).startswith("("):
+            ratios.setdefault(str(row[0]), {})[int(row[1])] = str(row[5])
+    out = []
+    for name, by_n in ratios.items():
+        marks = [
+            ratio_mark(name, float(by_n[n]), goal_for(n, sizes)) if n in by_n else "skipped"
+            for n in (min(sizes), max(sizes))
+        ]
+        out.append([name, *(by_n.get(n, "skipped") for n in sizes), *marks])
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_torch(args.threads)
+    names = list(dict.fromkeys(args.families))
+    print(machine_line(args.threads))
+    print(
+        f"hidden_dim={args.hidden} blocks={args.blocks} batch={args.batch} float32 no_grad; "
+        f"median of {args.repeats} interleaved rounds after {args.warmup} warm-up; "
+        f"ratio = forward / (matmul_flops / GEMM rate)"
+    )
+    skipped: dict[str, str] = {}
+    rows: list[list[object]] = []
+    headers = [
+        "family",
+        "n",
+        "forward ms",
+        "runs",
+        "matmul GFLOP",
+        "ratio",
+        "goal met",
+        f"fwd+bwd ms (n={min(args.sizes)})",
+    ]
+    for n in args.sizes:
+        size_rows = run_size(n, names, args, skipped)
+        print()
+        print(format_table(headers, size_rows), flush=True)
+        rows.extend(size_rows)
+    print()
+    goal_small, goal_large = GOALS["small"], GOALS["large"]
+    print(
+        f"Summary (ratio per length; goals <= {goal_small} at n={min(args.sizes)}, "
+        f"<= {goal_large} at n={max(args.sizes)} for the spectral families):"
+    )
+    print(
+        format_table(
+            [
+                "family",
+                *(f"n={n}" for n in args.sizes),
+                f"<= {goal_small} at {min(args.sizes)}",
+                f"<= {goal_large} at {max(args.sizes)}",
+            ],
+            summary(rows, args.sizes),
+        )
+    )
+    print()
+    if skipped:
+        print("Skipped (memory): " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
+    else:
+        print(
+            f"Skipped (memory): none (every model fits in {args.memory_fraction:.0%} "
+            f"of the free memory)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+__all__ = ["FAMILIES", "main"]
