@@ -87,3 +87,19 @@ def test_list_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
     assert "transform_type" in text and "dct|dst|hadamard|mixed" in text
     assert main(["explain", "lts"]) == 1
     assert "did you mean 'lst'?" in capsys.readouterr().err
+
+
+def test_estimate_sweep_gives_one_result_per_value(capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(ROOT / "architectures" / "hybrid.yaml")
+    args = ["estimate", path, "--sweep", "hidden_dim=128,256,512", "--format", "json"]
+    assert main(args) == 0
+    rows = json.loads(capsys.readouterr().out)
+    rows = rows if isinstance(rows, list) else rows.get("estimates", rows)
+    params = [row["params"] for row in rows]
+    expected = [
+        specdsl.estimate(specdsl.parse(path, overrides={"hidden_dim": d})).params
+        for d in (128, 256, 512)
+    ]
+    assert params == expected and params == sorted(params)
+    assert main(["estimate", path, "--sweep", "hidden_dim"]) == 2
+    assert main(["estimate", path, "--sweep", "hidden_dim=64,-3"]) == 1

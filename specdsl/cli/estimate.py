@@ -46,6 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--expand", action="store_true", help="one row per block (small specs only)"
     )
     add_overrides(parser)
+    parser.add_argument(
+        "--sweep",
+        default=None,
+        metavar="KEY=V1,V2,...",
+        help="estimate once per value of one field (e.g. hidden_dim=256,512,1024)",
+    )
     train = parser.add_argument_group("training memory (any of these implies --train)")
     train.add_argument(
         "--train", action="store_true", help="add weights, gradients, optimizer state"
@@ -78,23 +84,40 @@ def parse_lengths(text: str | None) -> list[int] | None:
     return lengths
 
 
-def _load(args: argparse.Namespace) -> list[tuple[str, Plan]] | None:
-    """Parse and plan every spec; print all problems (like ``check``), None on any."""
-    overrides = parse_overrides(args.overrides) or None
-    plans, failed = [], False
+def parse_sweep(text: str | None) -> list[dict[str, str]]:
+    """``"hidden_dim=256,512"`` -> ``[{"hidden_dim": "256"}, {"hidden_dim": "512"}]``."""
+    if text is None:
+        return [{}]
+    key, sep, values = text.partition("=")
+    parts = [v.strip() for v in values.split(",")]
+    if not sep or not key.strip() or not all(parts):
+        raise UsageError(f"--sweep expects KEY=V1,V2,..., got {text!r}")
+    return [{key.strip(): value} for value in parts]
+
+
+def _load(args: argparse.Namespace) -> tuple[list[tuple[str, Plan]], list[str]] | None:
+    """Parse and plan every spec (once per ``--sweep`` value); print all problems (like
+    ``check``) and return None on any. Also returns each plan's sweep label."""
+    overrides = parse_overrides(args.overrides)
+    plans, sweeps, failed = [], [], False
     for path in args.specs:
-        try:
-            plans.append((path, plan(parse(path, overrides=overrides))))
-        except SpecError as err:
-            failed = True
-            for problem in err.problems:
-                print(problem, file=sys.stderr)
-    return None if failed else plans
+        for sweep in parse_sweep(args.sweep):
+            try:
+                plans.append((path, plan(parse(path, overrides={**overrides, **sweep} or None))))
+                sweeps.append(", ".join(f"{k}={v}" for k, v in sweep.items()))
+            except SpecError as err:
+                failed = True
+                for problem in err.problems:
+                    print(problem, file=sys.stderr)
+    return None if failed else (plans, sweeps)
 
 
-def _labels(plans: list[tuple[str, Plan]]) -> list[str]:
-    """Each spec's name, with its path where two specs share a name."""
-    names = [planned.spec.name for _, planned in plans]
+def _labels(plans: list[tuple[str, Plan]], sweeps: list[str]) -> list[str]:
+    """Each spec's name (with its sweep value), with its path where two specs share a name."""
+    names = [
+        f"{planned.spec.name} ({sweep})" if sweep else planned.spec.name
+        for (_, planned), sweep in zip(plans, sweeps, strict=True)
+    ]
     return [
         name if names.count(name) == 1 else f"{name} ({path})"
         for name, (path, _) in zip(names, plans, strict=True)
@@ -146,12 +169,13 @@ def _estimates(
 def run(args: argparse.Namespace) -> int:
     lengths = parse_lengths(args.seq_len)
     training = _training(args)
-    plans = _load(args)
-    if plans is None:
+    loaded = _load(args)
+    if loaded is None:
         return 1
+    plans, sweeps = loaded
     results = [
         _estimates(args, path, planned, lengths, training, label)
-        for label, (path, planned) in zip(_labels(plans), plans, strict=True)
+        for label, (path, planned) in zip(_labels(plans, sweeps), plans, strict=True)
     ]
     named = [(result.label, planned) for result, (_, planned) in zip(results, plans, strict=True)]
     crossovers = all_crossovers(named, args.batch_size) if len(named) > 1 else []
