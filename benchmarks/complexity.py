@@ -2,10 +2,12 @@
 
 For every registered token mixer (and its ``causal=true`` variant where it has one), build
 a one-block model (width 32, no head, no positional encoding), time its forward for
-``n = 256 .. 8192`` (fastest of a few runs: load on a shared machine only ever slows a
-run down; one thread, no grad) and fit the slope of log(time) against log(n), over all
-lengths and over the three largest. It is judged against the class the cost formula
-declares:
+``n = 256 .. 8192`` and fit the slope of log(seconds per sequence) against log(n), over all
+lengths and over the three largest. Every call holds the same number of tokens (a batch of
+``8192 // n`` sequences), so fixed per-call overheads weigh alike at every length instead
+of flattening the short end; each figure is the fastest of a few runs (load on a shared
+machine only ever slows a run down), on one thread, without grad. The slope is judged
+against the class the cost formula declares:
 
 - ``O(n)``: slope 0.8 to 1.2; ``O(n log n)``: 0.9 to 1.3; ``O(n log^2 n)``: 0.9 to 1.5;
 - ``O(n^2)``: slope above 1.6 over the three largest lengths (at small n the linear
@@ -71,6 +73,7 @@ def time_forward(model: torch.nn.Module, x: torch.Tensor, repeats: int) -> float
 
 
 def measure(layer: str, lengths: list[int], hidden: int, repeats: int, max_bytes: float):
+    """Declared class, and seconds per sequence at each length that fits in memory."""
     spec = specdsl.parse(
         f"hidden_dim: {hidden}\nmax_sequence_length: {max(lengths)}\n"
         f'positional_encoding: none\nlayers: "{layer}"'
@@ -79,10 +82,12 @@ def measure(layer: str, lengths: list[int], hidden: int, repeats: int, max_bytes
     declared = specdsl.estimate(spec).layers[0].complexity
     done, seconds = [], []
     for n in lengths:
-        if specdsl.estimate(spec, seq_len=n).activation_bytes > max_bytes:
+        batch = max(1, max(lengths) // n)
+        if specdsl.estimate(spec, batch_size=batch, seq_len=n).activation_bytes > max_bytes:
             break
         try:
-            seconds.append(time_forward(model, torch.randn(1, n, hidden), repeats))
+            x = torch.randn(batch, n, hidden)
+            seconds.append(time_forward(model, x, repeats) / batch)
         except RuntimeError as err:  # out of memory: the live working set exceeds the machine
             print(f"  {layer}: stopped at n={n}: {str(err).splitlines()[0][:90]}", flush=True)
             break

@@ -192,11 +192,12 @@ def compile(
 
     Weights depend only on the spec and ``seed`` (default: ``spec.seed``, else 0).
     """
-    from specdsl.compiler import compile_spec
     from specdsl.guard import check_limits
 
     spec = parse(spec)
-    check_limits(spec, **limits)
+    check_limits(spec, **limits)  # before torch is even imported
+    from specdsl.compiler import compile_spec
+
     return compile_spec(spec, seed=seed)
 
 

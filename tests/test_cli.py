@@ -98,3 +98,9 @@ def test_commands_table_is_complete() -> None:
     assert {"build", "check", "estimate", "diagram", "list", "explain", "convert", "schema"} <= set(
         COMMANDS
     )
+
+
+def test_build_limits_are_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["build", HYBRID, "--max-params", "1e6"]) == 1
+    assert "over the limit of 1,000,000" in capsys.readouterr().err
+    assert main(["build", HYBRID, "--max-params", "1e8", "--set", "hidden_dim=32"]) == 0

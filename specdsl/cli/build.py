@@ -8,10 +8,17 @@ from typing import Any
 
 from specdsl.api import parse
 from specdsl.cli.common import add_format, add_overrides, parse_overrides
+from specdsl.guard import MAX_ACTIVATION_BYTES, MAX_BLOCKS, MAX_PARAM_BYTES, MAX_PARAMS
 from specdsl.language.dump import format_layer
 from specdsl.schema.spec import expand
 
 HELP = "validate and compile a spec, print a summary, optionally save the model"
+LIMITS = {
+    "max_params": MAX_PARAMS,
+    "max_param_bytes": MAX_PARAM_BYTES,
+    "max_blocks": MAX_BLOCKS,
+    "max_activation_bytes": MAX_ACTIVATION_BYTES,
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +29,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-o", "--output", default=None, metavar="FILE", help="save the model (.pt)")
     add_format(parser, ("text", "json"), "text")
+    limits = parser.add_argument_group("resource limits (checked before any weight exists)")
+    for flag, default in LIMITS.items():
+        limits.add_argument(
+            f"--{flag.replace('_', '-')}",
+            type=float,
+            default=None,
+            metavar="N",
+            help=f"default {default:.4g}",
+        )
 
 
 def summary(model: Any) -> dict[str, Any]:
@@ -50,7 +66,10 @@ def run(args: argparse.Namespace) -> int:
     from specdsl.api import compile as compile_spec
 
     spec = parse(args.spec, overrides=parse_overrides(args.overrides))
-    model = compile_spec(spec, seed=args.seed)
+    limits = {k: getattr(args, k) for k in LIMITS if getattr(args, k) is not None}
+    if "max_blocks" in limits:
+        limits["max_blocks"] = int(limits["max_blocks"])
+    model = compile_spec(spec, seed=args.seed, **limits)
     info = summary(model)
     if args.output:
         from specdsl.saving import save
