@@ -81,6 +81,29 @@ def test_shape_gradients_and_masks(call: str, causal: bool) -> None:
     torch.testing.assert_close(noisy_out[mask], clean_out[mask], atol=1e-6, rtol=0)
 
 
+#: Layers whose real outputs cannot depend on trailing padding: linear attention (padded
+#: keys have zero features) and Walsh-Hadamard LST while the padded length stays within the
+#: same power of two (q, k, v are zeroed at padded positions after the projection). Softmax
+#: attention holds too. DCT/DST/FFT heads do not: their transform length is the input's.
+PADDING_FREE = [
+    call
+    for call in CASES
+    if call.startswith(("attention", "spectral_attention", "performer", "kernel_attention"))
+    or "hadamard" in call
+]
+
+
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("call", PADDING_FREE)
+def test_trailing_padding_does_not_change_real_outputs(call: str, causal: bool) -> None:
+    """The projection bias at padded positions must not leak into the mixing."""
+    layer = layer_of(call, causal)
+    x = torch.randn(2, 5, WIDTH, dtype=torch.float64)
+    padded = torch.cat([x, 3 * torch.randn(2, 3, WIDTH, dtype=torch.float64)], dim=1)
+    mask = torch.arange(8)[None, :].expand(2, -1) < 5
+    torch.testing.assert_close(layer(padded, mask=mask)[:, :5], layer(x), atol=1e-12, rtol=0)
+
+
 @pytest.mark.parametrize("call", CASES)
 def test_causal_layers_are_exactly_causal(call: str) -> None:
     layer = layer_of(call, causal=True)

@@ -48,20 +48,14 @@ def project_seq_last(weight: Tensor, bias: Tensor | None, x: Tensor) -> Tensor:
     """``x W^T + b`` of ``x`` ``(B, n, D_in)`` laid out ``(B, D_out, n)``, in the GEMM itself.
 
     The transposed operand costs nothing in a batched matrix product, so the projections
-    come out with the sequence contiguous, as the FFTs want it, without a copy.
+    come out with the sequence contiguous, as the FFTs want it, without a copy. ``bias``
+    is ``(D_out,)``, or ``(D_out, n)`` for a bias that varies along the sequence.
     """
     weight = weight.to(x.dtype).expand(x.shape[0], -1, -1)
     if bias is None:
         return torch.bmm(weight, x.mT)
-    return torch.baddbmm(bias.to(x.dtype)[:, None], weight, x.mT)
-
-
-def project_from_seq_last(weight: Tensor, bias: Tensor | None, y: Tensor) -> Tensor:
-    """``y^T W^T + b`` of ``y`` ``(B, D_in, n)``: the output projection, ``(B, n, D_out)``."""
-    weight = weight.to(y.dtype).mT.expand(y.shape[0], -1, -1)
-    if bias is None:
-        return torch.bmm(y.mT, weight)
-    return torch.baddbmm(bias.to(y.dtype), y.mT, weight)
+    bias = bias.to(x.dtype)
+    return torch.baddbmm(bias[:, None] if bias.dim() == 1 else bias, weight, x.mT)
 
 
 # -- cosine ----------------------------------------------------------------------------
@@ -89,25 +83,21 @@ def cosine_twiddles(
     ``into = e^{-i pi k/2n}``, ``back = 4 c_k^2 e^{+i pi k/2n}``.
     """
     k = torch.arange(n // 2 + 1, dtype=torch.float64)
-    if normalize:
-        c = torch.full_like(k, math.sqrt(1.0 / (2 * n)))
-        c[0] = math.sqrt(1.0 / (4 * n))
-    else:
-        c = torch.ones_like(k)
-    angle = math.pi * k / (2 * n)
+    # tensor arithmetic on n (no math.sqrt) keeps n symbolic under torch.export
+    squared = torch.where(k == 0, 0.25, 0.5).to(k.dtype) / n if normalize else torch.ones_like(k)
+    angle = k * (math.pi / 2) / n
     into = torch.polar(torch.ones_like(k), -angle)
-    back = torch.polar(4 * c * c, angle)
+    back = torch.polar(4 * squared, angle)
     target = complex_of(dtype)
     return into.to(device=device, dtype=target), back.to(device=device, dtype=target)
 
 
 @cached_tensors()
-def dst_signs(dst: tuple[bool, ...], n: int, dtype: torch.dtype, device: torch.device) -> Tensor:
-    """``(h, 1, n)`` factors in Makhoul order: ``(-1)^i`` of the original position for DST
-    heads (``+1`` on the first ``ceil(n/2)`` entries, ``-1`` after), ``1`` for DCT heads."""
-    alternating = torch.where(torch.arange(n) < (n + 1) // 2, 1.0, -1.0).to(torch.float64)
-    signs = torch.where(torch.tensor(dst)[:, None], alternating, torch.ones(n, dtype=torch.float64))
-    return signs[:, None, :].to(device=device, dtype=dtype)
+def makhoul_signs(n: int, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``(-1)^i`` of the original positions, in Makhoul order: ``+1`` on the first
+    ``ceil(n/2)`` entries (the even positions), ``-1`` after (the odd ones, reversed)."""
+    signs = torch.where(torch.arange(n) < (n + 1) // 2, 1.0, -1.0)
+    return signs.to(device=device, dtype=dtype)
 
 
 def triple_product(stacked: Tensor, dim: int = 1) -> Tensor:
@@ -198,12 +188,11 @@ __all__ = [
     "complex_of",
     "cosine_product",
     "cosine_twiddles",
-    "dst_signs",
     "fourier_product",
     "hadamard_along",
     "hadamard_matrix",
     "hadamard_product",
-    "project_from_seq_last",
+    "makhoul_signs",
     "project_seq_last",
     "reorder_index",
     "triple_product",

@@ -1,10 +1,11 @@
-"""The spectral product ``T^-1(T(q) * T(k) * T(v))`` along the sequence, per head group.
+"""The causal spectral product ``T^-1(T(q) * T(k) * T(v))`` along the sequence, per group.
 
-Heads are split into contiguous groups by transform *family*: ``cosine`` (DCT-II and
-DST-II heads together: ``DST(x) = flip(DCT(x * (-1)^i))`` and the flips cancel inside
-the product, so a DST head is a DCT head with its inputs and output multiplied by
-``(-1)^i``), ``hadamard`` and ``fourier``. Each family is one batched transform call over
-q, k and v of all its heads at once; no loop runs over heads, channels or positions.
+(The non-causal product has its own kernels: :mod:`specdsl.library.lst._fast` and
+:mod:`specdsl.library.lst._grouped`.) Heads are split into contiguous groups by transform
+*family*: ``cosine`` (DCT-II and DST-II heads together: ``DST(x) = flip(DCT(x * (-1)^i))``
+and the flips cancel inside the product, so a DST head is a DCT head with its inputs and
+output multiplied by ``(-1)^i``), ``hadamard`` and ``fourier``. Each family is one batched
+call over q, k and v of all its heads at once; no loop runs over heads or channels.
 
 Causal mode evaluates, for every output position ``t``, the same formula with the
 positions after ``t`` treated as padding (zeroed q, k, v). With ``T`` the ``s x n`` matrix

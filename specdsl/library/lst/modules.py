@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from specdsl.library.attention._shared import (
@@ -11,19 +10,10 @@ from specdsl.library.attention._shared import (
     check_choice,
     check_int,
     key_padding,
-    linear,
 )
 from specdsl.library.lst import split_heads
-from specdsl.library.lst._fast import (
-    cosine_product,
-    dst_signs,
-    fourier_product,
-    hadamard_product,
-    project_from_seq_last,
-    project_seq_last,
-    reorder_index,
-)
-from specdsl.library.lst._mixing import HeadGroup, SpectralProduct
+from specdsl.library.lst._grouped import grouped_forward, kind_groups
+from specdsl.library.lst._mixing import SpectralProduct
 
 LST_TYPES = ("dct", "dst", "hadamard", "mixed")
 
@@ -68,17 +58,7 @@ class SpectralProductAttention(MultiHeadMixer):
         self.causal = bool(causal)
         self.head_transforms = tuple(kind for kind, count in groups for _ in range(count))
         self.mixer = SpectralProduct(groups, self.normalize)
-        self.groups = self.mixer.groups
-        families = {group.family for group in self.groups}
-        # "natural": (B, N, 3D) as projected; "cosine": seq-last with the tokens reordered
-        # once for Makhoul's DCT; "seq_last": seq-last, each group on its own.
-        self.layout = (
-            "natural"
-            if families == {"hadamard"}
-            else "cosine"
-            if families == {"cosine"}
-            else "seq_last"
-        )
+        self.kind_groups = kind_groups(groups)
         self.scale = (
             nn.Parameter(torch.ones(num_heads, self.head_dim, 1)) if learnable_scale else None
         )
@@ -92,7 +72,7 @@ class SpectralProductAttention(MultiHeadMixer):
         no attention matrix).
         """
         mask = self.check_input(x, mask)
-        out = self._causal(x, mask) if self.causal else self._mix(x, mask)
+        out = self._causal(x, mask) if self.causal else grouped_forward(self, x, mask)
         return (out, None) if return_attention else out
 
     def output_weights(self, dtype: torch.dtype) -> tuple[Tensor, Tensor | None]:
@@ -105,59 +85,6 @@ class SpectralProductAttention(MultiHeadMixer):
         if self.scale is not None:
             weight = weight * self.scale.reshape(1, -1)
         return weight.to(dtype), None if bias is None else bias.to(dtype)
-
-    def _mix(self, x: Tensor, mask: Tensor | None) -> Tensor:
-        """The non-causal layer: one projection, one batched product per family, ``W_o``."""
-        b, n, _ = x.shape
-        keep = None if mask is None else mask.to(x.dtype)
-        weight, bias = self.output_weights(x.dtype)
-        if self.layout == "natural":  # all Walsh-Hadamard: no transposes at all
-            qkv = linear(self.qkv, x)
-            if keep is not None:
-                qkv = qkv * keep[:, :, None]
-            y = hadamard_product(qkv.view(b, n, 3, self.inner_dim), 1, 2, self.normalize)
-            return F.linear(self.output_dropout(y), weight, bias)
-        restore = None
-        if self.layout == "cosine":  # reorder the tokens once, before the projection
-            order, restore = reorder_index(n, x.device)
-            x = x.index_select(1, order)
-            keep = None if keep is None else keep.index_select(1, order)
-        qkv = project_seq_last(self.qkv.weight, self.qkv.bias, x)
-        qkv = qkv.view(b, 3, self.num_heads, self.head_dim, n)
-        factor = None if keep is None else keep[:, None, None, None, :]
-        signs = self._signs(self.groups[0], n, x.dtype) if self.layout == "cosine" else None
-        if signs is not None:
-            factor = signs if factor is None else factor * signs
-        if factor is not None:
-            qkv = qkv * factor
-        heads = [self._group(group, qkv) for group in self.groups]  # at most 3 families
-        y = heads[0] if len(heads) == 1 else torch.cat(heads, dim=1)
-        if signs is not None:
-            y = y * signs
-        y = self.output_dropout(y).view(b, self.inner_dim, n)
-        out = project_from_seq_last(weight, bias, y)
-        return out if restore is None else out.index_select(1, restore)
-
-    def _signs(self, group: HeadGroup, n: int, dtype: torch.dtype) -> Tensor | None:
-        """DST factors ``(h, 1, n)`` in Makhoul order for a cosine group, or None."""
-        return dst_signs(group.dst, n, dtype, self.qkv.weight.device) if any(group.dst) else None
-
-    def _group(self, group: HeadGroup, qkv: Tensor) -> Tensor:
-        """Mix one head group of ``qkv`` ``(B, 3, H, d, n)``; returns ``(B, h, d, n)``."""
-        if len(self.groups) > 1:
-            qkv = qkv[:, :, group.start : group.stop]
-        if group.family == "hadamard":
-            return hadamard_product(qkv, 4, 1, self.normalize)
-        if group.family == "fourier":
-            return fourier_product(qkv, self.normalize)
-        if self.layout == "cosine":  # tokens already reordered and signed
-            return cosine_product(qkv, self.normalize)
-        n = qkv.shape[-1]
-        order, restore = reorder_index(n, qkv.device)
-        signs = self._signs(group, n, qkv.dtype)
-        qkv = qkv.index_select(-1, order)
-        y = cosine_product(qkv if signs is None else qkv * signs, self.normalize)
-        return (y if signs is None else y * signs).index_select(-1, restore)
 
     def _causal(self, x: Tensor, mask: Tensor | None) -> Tensor:
         """The causal layer (prefix operators, see :mod:`specdsl.library.lst._mixing`)."""

@@ -68,17 +68,21 @@ def key_features(k: Tensor, omega: Tensor, kind: str, scale: float, mask: Tensor
     if kind == "relu":
         proj = proj.relu_()
         return proj if mask is None else proj.mul_(mask[..., None].to(proj.dtype))
-    norm = FAST_KINDS[kind] * scale * scale * k.square().sum(-1, keepdim=True)
+    logits = proj.sub_(FAST_KINDS[kind] * scale * scale * k.square().sum(-1, keepdim=True))
     with torch.no_grad():
-        logit_max = _row_max(proj) - norm
-        if mask is not None:
-            logit_max = logit_max.masked_fill(~mask[..., None], -math.inf)
-        stab = logit_max.amax(dim=(-2, -1), keepdim=True)
-        stab = torch.where(torch.isfinite(stab), stab, torch.zeros_like(stab))
-    shift = norm + stab
-    if mask is not None:
-        shift = shift.masked_fill(~mask[..., None], math.inf)
-    return proj.sub_(shift).exp_()
+        shift = _key_shift(logits.detach(), mask)
+    return logits.sub_(shift).exp_()
+
+
+def _key_shift(logits: Tensor, mask: Tensor | None) -> Tensor:
+    """The largest log-feature over the real keys of each (head, batch) (0 if none), and
+    ``+inf`` on padded keys so that their features vanish."""
+    if mask is None:
+        return logits.amax(dim=(-2, -1), keepdim=True)
+    rows = logits.amax(dim=-1, keepdim=True).masked_fill_(~mask[..., None], -math.inf)
+    stab = rows.amax(dim=-2, keepdim=True)
+    stab = torch.where(torch.isfinite(stab), stab, torch.zeros_like(stab))
+    return stab.masked_fill(~mask[..., None], math.inf)
 
 
 def linear_attention(phi_q: Tensor, phi_k: Tensor, v: Tensor, eps: float = 1e-12) -> Tensor:

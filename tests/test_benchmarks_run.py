@@ -1,0 +1,60 @@
+"""The model benchmarks run end to end at a tiny size, so the scripts cannot rot."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def run_quick(script: str) -> str:
+    """Run ``benchmarks/<script> --quick``; return its stdout after checking exit 0."""
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_models_benchmark_quick_prints_every_family() -> None:
+    out = run_quick("models.py")
+    header = "| family | n | forward ms | runs | matmul GFLOP | ratio | goal met |"
+    assert header in " ".join(out.split()), out[:2000]
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from models import FAMILIES
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    lines = out.splitlines()
+    for family in [*FAMILIES, "floor"]:
+        rows = [line for line in lines if line.startswith(f"| {family} ")]
+        assert len(rows) == 3, f"{family}: {rows}"  # n=16, n=32 and the summary
+    assert "(GEMM rate)" in out and "Skipped (memory): none" in out
+
+
+def test_naive_benchmark_quick_agrees_with_every_fast_path() -> None:
+    out = run_quick("naive.py")
+    assert "| layer" in out and "naive / fast" in out
+    rows = [line for line in out.splitlines() if line.startswith("| ") and "| 32 |" in line]
+    assert len(rows) == 9
+    assert all("**no** |" not in row.split("|")[7] for row in rows)  # errors within 1e-4
+
+
+@pytest.mark.parametrize("script", ["models.py", "naive.py"])
+def test_bad_arguments_are_usage_errors(script: str) -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--threads", "x"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2 and "--threads" in result.stderr
