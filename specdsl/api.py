@@ -14,7 +14,7 @@ from specdsl.language.nodes import Call, Mapping, Node, Pos, Scalar
 from specdsl.language.text import check_size, parse_model_text
 from specdsl.language.yaml_source import read_yaml
 from specdsl.schema.spec import Spec
-from specdsl.schema.validate import validate_nodes
+from specdsl.schema.validate import head_mapping, validate_nodes
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -69,7 +69,7 @@ def _sniff(text: str) -> str:
     return "yaml"
 
 
-def _fields(text: str, file: str, fmt: str) -> tuple[Mapping, tuple[str, Pos] | None]:
+def _fields(text: str, file: str, fmt: str) -> tuple[Node, tuple[str, Pos] | None]:
     if not text.strip():
         raise SpecError([Problem("empty spec", file=file)])
     check_size(text, file)
@@ -94,12 +94,7 @@ def _fields(text: str, file: str, fmt: str) -> tuple[Mapping, tuple[str, Pos] | 
             raise SpecError(problems)
         mapping.entries["name"] = (name_pos, Scalar(name, name_pos))
         return mapping, (name, name_pos)
-    root = read_yaml(text, file)
-    if not isinstance(root, Mapping):
-        raise SpecError(
-            [Problem("a spec must be a mapping of fields", root.pos.line, root.pos.column, file)]
-        )
-    return root, None
+    return read_yaml(text, file), None
 
 
 def _override_node(value: Any) -> Node:
@@ -126,7 +121,7 @@ def apply_overrides(root: Mapping, overrides: dict[str, Any]) -> None:
         for part in parents:
             node = target.entries.get(part, (_OVERRIDE_POS, None))[1]
             if isinstance(node, Call):  # text form: head = classification(...)
-                node = _call_to_mapping(node)
+                node = head_mapping(node)
             elif isinstance(node, Scalar) and isinstance(node.value, str) and part == "head":
                 node = Mapping({"type": (node.pos, node)}, node.pos)
             if not isinstance(node, Mapping):
@@ -134,20 +129,6 @@ def apply_overrides(root: Mapping, overrides: dict[str, Any]) -> None:
             target.entries[part] = (target.entries.get(part, (_OVERRIDE_POS, None))[0], node)
             target = node
         target.entries[last] = (_OVERRIDE_POS, _override_node(value))
-
-
-def _call_to_mapping(call: Call) -> Mapping:
-    from specdsl.schema.spec import HeadSpec
-
-    order = [name for name in HeadSpec.model_fields if name != "type"]
-    mapping = Mapping({"type": (call.pos, Scalar(call.name, call.pos))}, call.pos)
-    for index, arg in enumerate(call.arg_list):
-        key = arg.name or (order[index] if index < len(order) else f"arg{index}")
-        value = arg.value
-        if isinstance(value, Call) and value.args is None:
-            value = Scalar(value.name, value.pos)
-        mapping.entries[key] = (arg.pos, value)
-    return mapping
 
 
 def parse(source: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> Spec:
@@ -180,7 +161,7 @@ def parse(source: str | os.PathLike[str], overrides: dict[str, Any] | None = Non
         return source
     text, file, fmt = read_source(source)
     root, _ = _fields(text, file, fmt)
-    if overrides:
+    if overrides and isinstance(root, Mapping):  # other roots fail validation anyway
         apply_overrides(root, overrides)
     return validate_nodes(root, file)
 

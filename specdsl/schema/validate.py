@@ -122,17 +122,13 @@ class _Validator:
         if isinstance(node, Scalar):
             return {"type": node.value}
         if isinstance(node, Call):
-            data: dict[str, Any] = {"type": node.name}
-            order = [name for name in HeadSpec.model_fields if name != "type"]
-            for index, arg in enumerate(node.arg_list):
-                key = arg.name or (order[index] if index < len(order) else f"arg{index}")
-                positions[("head", key)] = arg.pos
-                data[key] = self.value(arg.value, nullable=True)
-            return data
+            node = head_mapping(node)
         if isinstance(node, Mapping):
-            for key, (key_pos, _) in node.entries.items():
+            data: dict[str, Any] = {}
+            for key, (key_pos, value) in node.entries.items():
                 positions[("head", key)] = key_pos
-            return plain(node)
+                data[key] = self.value(value, nullable=True)
+            return data
         self.problem("head must be a type name, a mapping or a call", node.pos)
         return None
 
@@ -362,6 +358,19 @@ class _Validator:
                 self.problem(f"{call.name}: {describe(error)}", pos, self.enum_hint(error))
 
 
+def head_mapping(call: Call) -> Mapping:
+    """The text form's ``head = classification(10, pooling=mean)`` as a head mapping.
+
+    Positional arguments fill the head's fields in declaration order.
+    """
+    order = [name for name in HeadSpec.model_fields if name != "type"]
+    mapping = Mapping({"type": (call.pos, Scalar(call.name, call.pos))}, call.pos)
+    for index, arg in enumerate(call.arg_list):
+        key = arg.name or (order[index] if index < len(order) else f"arg{index}")
+        mapping.entries[key] = (arg.pos, arg.value)
+    return mapping
+
+
 def _layers(items: list[Item]) -> list[tuple[LayerSpec, int]]:
     out: list[tuple[LayerSpec, int]] = []
     for item in items:
@@ -381,25 +390,3 @@ def validate_nodes(root: Node, file: str = "<spec>") -> Spec:
             [Problem("a spec must be a mapping of fields", root.pos.line, root.pos.column, file)]
         )
     return validator.spec(root.entries, None)
-
-
-def validate_fields(
-    name: str, name_pos: Pos, fields: list[tuple[str, Pos, Node]], file: str = "<spec>"
-) -> Spec:
-    """Validate the fields of a text-form ``model NAME { ... }``."""
-    validator = _Validator(file)
-    entries: dict[str, tuple[Pos, Node]] = {}
-    for key, pos, node in fields:
-        if key in entries:
-            validator.problem(
-                f"duplicate field {key!r}", pos, f"first given at line {entries[key][0].line}"
-            )
-            continue
-        entries[key] = (pos, node)
-    try:
-        spec = validator.spec(entries, (name, name_pos))
-    except SpecError as err:
-        raise SpecError(validator.problems or err.problems) from None
-    if validator.problems:
-        raise SpecError(validator.problems)
-    return spec
