@@ -175,7 +175,7 @@ def compile(
     """
     from specdsl.guard import check_limits
 
-    spec = parse(spec)
+    spec = spec if isinstance(spec, Spec) else parse(spec)
     check_limits(spec, **limits)  # before torch is even imported
     from specdsl.compiler import compile_spec
 
@@ -207,4 +207,4 @@ def to_graph(spec: Spec | str | os.PathLike[str]) -> nx.DiGraph:
     """The architecture graph of a spec (see :func:`specdsl.graph.to_graph`)."""
     from specdsl.graph import to_graph as build
 
-    return build(parse(spec))
+    return build(spec if isinstance(spec, Spec) else parse(spec))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import builtins
 import json
 import sys
 
@@ -42,17 +43,19 @@ class _Explain:
         return 0
 
 
+# Subcommand name -> handler (looked up by specdsl.cli); ``list`` shadows the builtin in
+# this module, so the annotations below name ``builtins.list``.
 list = _List
 explain = _Explain
 
 
-def _layer_rows() -> list[dict[str, str]]:
+def _layer_rows() -> builtins.list[dict[str, str]]:
     from specdsl.catalogue import rows
 
     return [{k: v for k, v in row.items() if k != "summary"} for row in rows()]
 
 
-def _model_rows() -> list[dict[str, str]]:
+def _model_rows() -> builtins.list[dict[str, str]]:
     import specdsl.models as models
 
     out = []
@@ -63,7 +66,7 @@ def _model_rows() -> list[dict[str, str]]:
     return out
 
 
-def _table(rows: list[dict[str, str]]) -> None:
+def _table(rows: builtins.list[dict[str, str]]) -> None:
     from rich.console import Console
     from rich.table import Table
 

@@ -110,7 +110,10 @@ class ResidualBlock(nn.Module):
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         x = x + self.dropout(self.mix_tokens(self.norm1(x), mask))
-        return x + self.dropout(self.ffn(self.norm2(x)))
+        # The FFN branch is a fresh tensor that autograd does not keep (the output of
+        # Linear or of dropout): adding the residual into it in place spares one
+        # (B, N, D) allocation and gives the same sum.
+        return self.dropout(self.ffn(self.norm2(x))).add_(x)
 
 
 class Block(ResidualBlock):

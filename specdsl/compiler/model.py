@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import networkx as nx
 import torch
@@ -27,10 +27,19 @@ def build_mixer(node: dict[str, Any], spec: Spec) -> nn.Module:
     return module
 
 
+class _Width(TypedDict):
+    """The block-level sizes every block constructor takes as keywords."""
+
+    hidden_dim: int
+    ffn_hidden_dim: int
+    dropout: float
+    norm_eps: float
+
+
 def build_block(node: dict[str, Any], spec: Spec) -> nn.Module:
     """A whole block: the default pre-norm block, or a composite block's own module."""
     options = node["options"]
-    width = dict(
+    width = _Width(
         hidden_dim=spec.hidden_dim,
         ffn_hidden_dim=options.ffn_hidden_dim or spec.ffn_dim,
         dropout=spec.dropout if options.dropout is None else options.dropout,
@@ -78,7 +87,7 @@ class CompiledModel(nn.Module):
         self.final_norm = nn.LayerNorm(spec.hidden_dim, eps=spec.norm_eps)
         self.output_head = build_head(spec.head, spec.hidden_dim, spec.vocab_size)
         if spec.head.tie_weights and self.embedding is not None:
-            self.output_head.proj.weight = self.embedding.weight
+            self.output_head.get_submodule("proj").weight = self.embedding.weight
 
     def embed(self, input_ids: Tensor | None, inputs_embeds: Tensor | None) -> Tensor:
         if (input_ids is None) == (inputs_embeds is None):

@@ -6,6 +6,7 @@ Built from the layer families so that a new layer cannot be forgotten here.
 from __future__ import annotations
 
 from importlib import import_module
+from types import ModuleType
 
 from specdsl.library import FAMILIES
 
@@ -17,6 +18,7 @@ for _family in FAMILIES:
         globals()[_name] = getattr(_module, _name)
         __all__.append(_name)
 
+_models: ModuleType | None
 try:  # the documented model configs (specdsl.models.configs), torch-free
     _models = import_module("specdsl.models.configs")
 except ModuleNotFoundError:  # pragma: no cover - while models are being written

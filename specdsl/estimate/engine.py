@@ -50,6 +50,10 @@ def dims_for(batch_size: int, seq_len: int, hidden_dim: int, dtype: str = "float
     return Dims(batch_size, seq_len, hidden_dim, DTYPE_BYTES[dtype])
 
 
+#: A pattern item's resolved mixer config, child configs, FFN width and dropout.
+Resolved = tuple[LayerConfig, tuple[LayerConfig, ...], int, float]
+
+
 @dataclass(frozen=True)
 class PlannedItem:
     """One pattern item, resolved once: its configs, FFN width and repeat multiplicity."""
@@ -62,6 +66,7 @@ class PlannedItem:
     config: LayerConfig
     children: tuple[LayerConfig, ...]
     ffn_hidden_dim: int
+    dropout: float  # the block's dropout probability
     positional: str  # the model's positional encoding, for layers that apply it
 
     def mixer_cost(self, config: LayerConfig, dims: Dims) -> Cost:
@@ -76,8 +81,9 @@ class PlannedItem:
         """The whole block (norms, feed-forward, residuals and mixers), once."""
         if isinstance(self.config, BlockConfig):  # a composite: its children are the mixers
             children = [self.mixer_cost(child, dims) for child in self.children]
-            return block_cost(self.config, dims, children, self.ffn_hidden_dim)
-        return standard_block_cost(dims, self.mixer_cost(self.config, dims), self.ffn_hidden_dim)
+            return block_cost(self.config, dims, children, self.ffn_hidden_dim, self.dropout)
+        mixer = self.mixer_cost(self.config, dims)
+        return standard_block_cost(dims, mixer, self.ffn_hidden_dim, self.dropout)
 
 
 class Plan:
@@ -90,18 +96,18 @@ class Plan:
     def __init__(self, spec: Spec):
         self.spec = spec
         self.num_blocks = count_blocks(spec.layers)
-        self._resolved: dict[str, tuple[LayerConfig, tuple[LayerConfig, ...], int]] = {}
+        self._resolved: dict[str, Resolved] = {}
         self.items: list[PlannedItem] = list(self._walk(spec.layers, "", 1, 0, None))
 
-    def _resolve(
-        self, layer: LayerSpec
-    ) -> tuple[str, tuple[LayerConfig, tuple[LayerConfig, ...], int]]:
+    def _resolve(self, layer: LayerSpec) -> tuple[str, Resolved]:
         label = format_layer(layer)
         if label not in self._resolved:
             spec = self.spec
             children = tuple(resolve_config(spec, child) for child in layer.layers)
-            ffn = block_options(spec, layer).ffn_hidden_dim or spec.ffn_dim
-            self._resolved[label] = (resolve_config(spec, layer), children, ffn)
+            options = block_options(spec, layer)
+            ffn = options.ffn_hidden_dim or spec.ffn_dim
+            dropout = spec.dropout if options.dropout is None else options.dropout
+            self._resolved[label] = (resolve_config(spec, layer), children, ffn, dropout)
         return label, self._resolved[label]
 
     def _walk(
@@ -115,9 +121,9 @@ class Plan:
                 )
                 offset += item.repeat * count_blocks(item.layers)
                 continue
-            label, (config, children, ffn) = self._resolve(item)
+            label, resolved = self._resolve(item)
             positional = self.spec.positional_encoding
-            yield PlannedItem(offset, count, group, item, label, config, children, ffn, positional)
+            yield PlannedItem(offset, count, group, item, label, *resolved, positional)
             offset += 1
 
     def dims(self, batch_size: int, seq_len: int, dtype: str = "float32") -> Dims:

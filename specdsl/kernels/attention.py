@@ -57,6 +57,7 @@ class RFFAttentionKernel(FeatureKernel):
     multiplies them back.
     """
 
+    input_dim: int  # always set (the base class allows None)
     omega: Tensor | None
 
     def __init__(

@@ -37,21 +37,21 @@ def check_positive_int(name: str, value: object) -> int:
 
 def check_finite_float(name: str, value: object, *, minimum: float | None = None) -> float:
     """Return ``value`` as a finite ``float``; optionally require ``value >= minimum``."""
-    ok = not isinstance(value, bool) and isinstance(value, numbers.Real)
-    if ok:
-        ok = math.isfinite(float(value)) and (minimum is None or float(value) >= minimum)
-    if not ok:
-        bound = "" if minimum is None else f" >= {minimum}"
-        raise ValueError(f"{name} must be a finite number{bound}, got {value!r}")
-    return float(value)
+    if not isinstance(value, bool) and isinstance(value, numbers.Real):
+        number = float(value)
+        if math.isfinite(number) and (minimum is None or number >= minimum):
+            return number
+    bound = "" if minimum is None else f" >= {minimum}"
+    raise ValueError(f"{name} must be a finite number{bound}, got {value!r}")
 
 
 def check_positive_float(name: str, value: object) -> float:
     """Return ``value`` as a ``float`` or raise ``ValueError`` unless it is finite and > 0."""
-    ok = not isinstance(value, bool) and isinstance(value, numbers.Real)
-    if not ok or not math.isfinite(float(value)) or float(value) <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
+    if not isinstance(value, bool) and isinstance(value, numbers.Real):
+        number = float(value)
+        if math.isfinite(number) and number > 0:
+            return number
+    raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
 
 
 def as_float(x: Tensor) -> Tensor:

@@ -23,6 +23,7 @@ __all__ = ["GaussianRFFKernel", "LaplacianRFFKernel", "OrthogonalRandomFeatures"
 class _ShiftInvariantRFF(FeatureKernel):
     """Shared machinery: frequencies ``omega`` (d, D), phases ``bias`` (D,) and the cos map."""
 
+    input_dim: int  # always set (the base class allows None)
     omega: Tensor
     bias: Tensor | None
 

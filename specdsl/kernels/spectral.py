@@ -26,6 +26,8 @@ def _orthonormal(input_dim: int, rank: int, seed: int | None) -> Tensor:
 class _LowRankSpectralKernel(FeatureKernel):
     """``k(x, y) = (x V) diag(s) (y V)^T`` with a basis ``V`` (d, r) and spectrum ``s > 0``."""
 
+    input_dim: int  # always set (the base class allows None)
+
     def __init__(self, input_dim: int, rank: int) -> None:
         super().__init__()
         self.input_dim = check_positive_int("input_dim", input_dim)

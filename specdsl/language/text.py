@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from functools import cache
 from importlib import resources
 
@@ -71,16 +72,18 @@ class _ToNodes(Transformer):
         text = raw.encode("utf-8").decode("unicode_escape") if "\\" in raw else raw
         return Scalar(text, self._at(items[0]), "string")
 
+    # The rule methods ``int``, ``float`` and ``list`` shadow the builtins in this class
+    # body, so the annotations below them name ``builtins.list`` explicitly.
     def list(self, items: list[Node | None]) -> Sequence:
         values = [item for item in items if item is not None]
         pos = _node_pos(values[0]) if values else self.origin
         return Sequence(values, pos)
 
-    def keyword(self, items: list) -> Arg:
+    def keyword(self, items: builtins.list) -> Arg:
         name, value = items
         return Arg(str(name), value, self._at(name))
 
-    def call(self, items: list) -> Call:
+    def call(self, items: builtins.list) -> Call:
         name, *rest = items
         args: list[Arg] | None = None
         if rest:
@@ -91,24 +94,24 @@ class _ToNodes(Transformer):
             ]
         return Call(str(name), self._at(name), args)
 
-    def repeat(self, items: list) -> Repeat:
+    def repeat(self, items: builtins.list) -> Repeat:
         count, pattern = items
         pos = self._at(count)
         return Repeat(int(count), pattern, Pos(pos.line, max(1, pos.column - 7)), pos)
 
-    def pattern(self, items: list[Node]) -> list[Node]:
+    def pattern(self, items: builtins.list[Node]) -> builtins.list[Node]:
         return list(items)
 
-    def field(self, items: list) -> tuple[str, Pos, Node]:
+    def field(self, items: builtins.list) -> tuple[str, Pos, Node]:
         name, value = items
         return (str(name), self._at(name), value)
 
-    def layers_field(self, items: list) -> tuple[str, Pos, Node]:
+    def layers_field(self, items: builtins.list) -> tuple[str, Pos, Node]:
         (pattern,) = items
         pos = _node_pos(pattern[0]) if pattern else self.origin
         return ("layers", pos, Sequence(pattern, pos))
 
-    def model(self, items: list) -> tuple[str, Pos, list[tuple[str, Pos, Node]]]:
+    def model(self, items: builtins.list) -> tuple[str, Pos, builtins.list[tuple[str, Pos, Node]]]:
         name, *fields = items
         text = str(name)
         if name.type == "STRING":

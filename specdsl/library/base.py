@@ -136,7 +136,7 @@ class LayerEntry:
 
 
 REGISTRY: dict[str, LayerEntry] = {}
-_C = TypeVar("_C", bound=type[LayerConfig])
+_C = TypeVar("_C", bound=LayerConfig)
 
 
 def register_layer(
@@ -153,7 +153,7 @@ def register_layer(
     positions: Iterable[str] = (),
     kind: str = "mixer",
     children: tuple[int, int] = (0, 0),
-) -> Callable[[_C], _C]:
+) -> Callable[[type[_C]], type[_C]]:
     """Class decorator declaring a layer: DSL ``name``, module path and metadata.
 
     ``context`` maps config fields filled from the model (default: ``hidden_dim``).
@@ -161,7 +161,7 @@ def register_layer(
     Returns the class unchanged.
     """
 
-    def decorate(config: _C) -> _C:
+    def decorate(config: type[_C]) -> type[_C]:
         if name in REGISTRY:
             raise ValueError(f"layer {name!r} registered twice")
         fields = config.model_fields

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from specdsl.library.base import Cost, Dims, linear_cost
-from specdsl.library.blocks import norm_cost
+from specdsl.library.blocks import dropout_cost, norm_cost
 from specdsl.schema.spec import HeadSpec
 
 #: FLOPs per rotated element of rotary embeddings: ``a cos - b sin`` (two products, one sum).
@@ -46,17 +46,6 @@ def positional_cost(dims: Dims, kind: str, max_sequence_length: int) -> Cost:
         return Cost(complexity="O(1)")
     params = max_sequence_length * dims.hidden_dim if kind == "learned" else 0
     return Cost(params=params, other_flops=_tokens(dims) * dims.hidden_dim, complexity="O(n)")
-
-
-def dropout_cost(dims: Dims, p: float, width: int | None = None) -> Cost:
-    """Training-mode dropout on ``(B, N, width)``: a mask product (1 FLOP) and the mask kept.
-
-    ``p == 0`` is the identity: nothing is computed or kept.
-    """
-    if p == 0:
-        return Cost(complexity="O(1)")
-    elements = _tokens(dims) * (dims.hidden_dim if width is None else width)
-    return Cost(other_flops=elements, activation_bytes=elements * dims.dtype_bytes)
 
 
 def score_position_cost(dims: Dims, kind: str, num_heads: int) -> Cost:

@@ -13,6 +13,8 @@ from specdsl.library.attention._shared import cached_tensors
 class SinusoidalPositional(nn.Module):
     """Fixed sine/cosine encodings (Vaswani et al. 2017) added to the embeddings."""
 
+    table: Tensor  # a non-persistent buffer
+
     def __init__(self, hidden_dim: int, max_sequence_length: int):
         super().__init__()
         position = torch.arange(max_sequence_length, dtype=torch.float64)[:, None]

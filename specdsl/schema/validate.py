@@ -58,8 +58,8 @@ class _Validator:
             items = self.items(self.layer_nodes(node), model)
             if items:
                 model = self.finish(model, items, key_pos)
-        if self.problems or model is None:
-            raise SpecError(self.problems or [Problem("invalid spec", file=self.file)])
+        if self.problems:
+            raise SpecError(self.problems)
         return model
 
     def model_fields(self, data: dict[str, Any], positions: dict[tuple[str, ...], Pos]) -> Spec:
@@ -67,7 +67,7 @@ class _Validator:
 
         The fallback lets the layers be checked in the same pass.
         """
-        placeholder = [LayerSpec(type="__placeholder__")]
+        placeholder: list[Item] = [LayerSpec(type="__placeholder__")]
         try:
             return Spec.model_validate({**data, "layers": placeholder})
         except ValidationError as err:
@@ -87,7 +87,7 @@ class _Validator:
         except ValidationError:
             return Spec(layers=placeholder)
 
-    def finish(self, model: Spec, items: list[Item], layers_pos: Pos) -> Spec | None:
+    def finish(self, model: Spec, items: list[Item], layers_pos: Pos) -> Spec:
         spec = model.model_copy(update={"layers": items})
         self.check_positional(spec, layers_pos)
         return spec
@@ -209,7 +209,7 @@ class _Validator:
 
     def mapping_call(self, name: str, pos: Pos, value: Node) -> Call:
         if isinstance(value, Mapping):
-            args = []
+            args: list[Arg] = []
             for key, (arg_pos, arg) in value.entries.items():
                 if key == "layers" and isinstance(arg, Sequence):
                     args.extend(Arg(None, self.as_layer(item), item.pos) for item in arg.items)

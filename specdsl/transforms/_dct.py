@@ -67,8 +67,19 @@ def _alternating(n: int) -> torch.Tensor:
 def _finish(plan: _Plan, dtype: torch.dtype, device: torch.device) -> _Plan:
     """Move a plan built in float64/complex128 on the CPU to ``dtype`` and ``device``."""
     cdtype = complex_dtype(dtype)
+
+    def move(t: torch.Tensor) -> torch.Tensor:
+        return t.to(device, dtype=_target_dtype(t, dtype, cdtype))
+
+    def move_optional(t: torch.Tensor | None) -> torch.Tensor | None:
+        return None if t is None else move(t)
+
     return _Plan(
-        *(None if t is None else t.to(device, dtype=_target_dtype(t, dtype, cdtype)) for t in plan)
+        move(plan.gather_in),
+        move(plan.twiddle),
+        move(plan.gather_out),
+        move_optional(plan.sign),
+        move_optional(plan.pre_twiddle),
     )
 
 
@@ -187,6 +198,8 @@ def dct4_last(u: torch.Tensor) -> torch.Tensor:
     if n % 2:
         raise ValueError(f"dct4_last needs an even length, got {n}")
     plan = _dct4_plan(n, u.dtype, u.device)
+    pre = plan.pre_twiddle
+    assert pre is not None  # the DCT-IV plan always carries its pre-twiddle
     c = torch.view_as_complex(u.index_select(-1, plan.gather_in).unflatten(-1, (-1, 2)))
-    z = torch.fft.fft(c.mul_(plan.pre_twiddle), dim=-1).mul_(plan.twiddle)
+    z = torch.fft.fft(c.mul_(pre), dim=-1).mul_(plan.twiddle)
     return torch.view_as_real(z).flatten(-2).index_select(-1, plan.gather_out)

@@ -15,10 +15,7 @@ __all__ = ["DCT", "DCT2D", "DST", "MDCT"]
 
 
 class _Trig(Transform):
-    """Shared machinery of the orthonormal-or-unscaled DCT/DST modules."""
-
-    _forward: Callable[..., torch.Tensor]
-    _inverse: Callable[..., torch.Tensor]
+    """Shared ``normalized`` handling of the orthonormal-or-unscaled DCT/DST modules."""
 
     def __init__(self, normalized: bool = True) -> None:
         super().__init__()
@@ -29,6 +26,16 @@ class _Trig(Transform):
         """The scipy ``norm`` argument equivalent to ``normalized``."""
         return "ortho" if self.normalized else None
 
+    def extra_repr(self) -> str:
+        return f"normalized={self.normalized}"
+
+
+class _Trig1D(_Trig):
+    """A DCT/DST along one dimension: ``_forward``/``_inverse`` are the functional pair."""
+
+    _forward: Callable[..., torch.Tensor]
+    _inverse: Callable[..., torch.Tensor]
+
     def transform(self, x: torch.Tensor, dim: int = -1) -> torch.Tensor:
         """Forward transform along ``dim``."""
         return type(self)._forward(x, dim, self.norm)
@@ -37,11 +44,8 @@ class _Trig(Transform):
         """Exact inverse along ``dim``."""
         return type(self)._inverse(X, dim, self.norm)
 
-    def extra_repr(self) -> str:
-        return f"normalized={self.normalized}"
 
-
-class DCT(_Trig):
+class DCT(_Trig1D):
     """DCT-II (inverse: scaled DCT-III), ``scipy.fft.dct(type=2)``.
 
     Parameters
@@ -59,7 +63,7 @@ class DCT(_Trig):
     _inverse = staticmethod(TF.idct)
 
 
-class DST(_Trig):
+class DST(_Trig1D):
     """DST-II (inverse: scaled DST-III), ``scipy.fft.dst(type=2)``.
 
     Parameters

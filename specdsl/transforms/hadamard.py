@@ -23,7 +23,27 @@ __all__ = [
 ]
 
 
-class HadamardTransform(Transform):
+class _Hadamard(Transform):
+    """Shared options of the Walsh-Hadamard modules and the 1D transform along one dim."""
+
+    _order = "natural"
+
+    def __init__(self, normalized: bool = True, pad: str = "crop") -> None:
+        super().__init__()
+        self.normalized = bool(normalized)
+        self.pad = check_choice(pad, "pad", PAD_MODES)
+
+    def _along(self, x: torch.Tensor, dim: int) -> torch.Tensor:
+        return TF.fwht(x, dim, self.normalized, self.pad, self._order)
+
+    def _inverse_along(self, X: torch.Tensor, dim: int) -> torch.Tensor:
+        return TF.ifwht(X, dim, self.normalized, self.pad, self._order)
+
+    def extra_repr(self) -> str:
+        return f"normalized={self.normalized}, pad={self.pad!r}"
+
+
+class HadamardTransform(_Hadamard):
     """Fast Walsh-Hadamard transform in natural (Sylvester) order.
 
     Parameters
@@ -40,23 +60,13 @@ class HadamardTransform(Transform):
     Sylvester matrices.
     """
 
-    _order = "natural"
-
-    def __init__(self, normalized: bool = True, pad: str = "crop") -> None:
-        super().__init__()
-        self.normalized = bool(normalized)
-        self.pad = check_choice(pad, "pad", PAD_MODES)
-
     def transform(self, x: torch.Tensor, dim: int = -1) -> torch.Tensor:
         """Transform along ``dim``."""
-        return TF.fwht(x, dim, self.normalized, self.pad, self._order)
+        return self._along(x, dim)
 
     def inverse_transform(self, X: torch.Tensor, dim: int = -1) -> torch.Tensor:
         """Inverse along ``dim`` (exact for power-of-two or ``pad="keep"`` lengths)."""
-        return TF.ifwht(X, dim, self.normalized, self.pad, self._order)
-
-    def extra_repr(self) -> str:
-        return f"normalized={self.normalized}, pad={self.pad!r}"
+        return self._inverse_along(X, dim)
 
 
 class SequencyHadamardTransform(HadamardTransform):
@@ -69,21 +79,22 @@ class SequencyHadamardTransform(HadamardTransform):
     _order = "sequency"
 
 
-class HadamardTransform2D(HadamardTransform):
+class HadamardTransform2D(_Hadamard):
     """Separable 2D Walsh-Hadamard transform over two dims (default the last two).
 
     ``H_r X H_c^T`` with the 1D semantics (order, padding, scaling) per dim.
+    Parameters as :class:`HadamardTransform`.
     """
 
     def transform(self, x: torch.Tensor, dim: tuple[int, int] = (-2, -1)) -> torch.Tensor:
         """2D transform over ``dim``."""
         rows, cols = normalize_dims(x, dim)
-        return super().transform(super().transform(x, cols), rows)
+        return self._along(self._along(x, cols), rows)
 
     def inverse_transform(self, X: torch.Tensor, dim: tuple[int, int] = (-2, -1)) -> torch.Tensor:
         """2D inverse over ``dim``."""
         rows, cols = normalize_dims(X, dim)
-        return super().inverse_transform(super().inverse_transform(X, rows), cols)
+        return self._inverse_along(self._inverse_along(X, rows), cols)
 
 
 class SlantTransform(Transform):

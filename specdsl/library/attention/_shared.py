@@ -52,10 +52,16 @@ def check_int(name: str, value: object, minimum: int = 1) -> int:
 
 def check_probability(name: str, value: object) -> float:
     """``value`` as a float in ``[0, 1)``, or ``ValueError`` naming ``name``."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and 0.0 <= value < 1.0
-    if not ok:
-        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
-    return float(value)
+    # ``not value < 0`` is ``0 <= value`` with the ``<`` that ``numbers.Real`` declares (a NaN
+    # fails ``value < 1``); comparing before ``float()`` keeps a huge int a ValueError.
+    if (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and value < 1.0
+        and not value < 0.0
+    ):
+        return float(value)
+    raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
 
 
 def check_choice(name: str, value: object, choices: tuple[Any, ...]) -> Any:
@@ -82,7 +88,8 @@ def resolve_head_dim(hidden_dim: int, num_heads: int, head_dim: int | None = Non
 
 def linear(layer: nn.Linear, x: Tensor) -> Tensor:
     """``layer(x)`` computed in the dtype of ``x`` (a float64 input is never downcast)."""
-    weight, bias = layer.weight, layer.bias
+    weight: Tensor = layer.weight
+    bias: Tensor | None = layer.bias
     if weight.dtype != x.dtype:
         weight = weight.to(x.dtype)
         bias = None if bias is None else bias.to(x.dtype)

@@ -58,6 +58,22 @@ def ffn_cost(dims: Dims, ffn_hidden_dim: int) -> Cost:
     return up + _elementwise(dims, ffn_hidden_dim, GELU_FLOPS) + down
 
 
+def dropout_cost(dims: Dims, p: float, width: int | None = None) -> Cost:
+    """Training-mode dropout on ``(B, N, width)``: a mask product (1 FLOP) and the mask kept.
+
+    ``width`` defaults to ``hidden_dim``; ``p == 0`` is the identity: nothing is computed
+    or kept.
+    """
+    if p == 0:
+        return Cost(complexity="O(1)")
+    return _elementwise(dims, dims.hidden_dim if width is None else width, 1)
+
+
+def block_dropout_cost(dims: Dims, p: float, ffn_hidden_dim: int) -> Cost:
+    """A block's dropout: on both residual branches (width ``D``) and inside the FFN (``F``)."""
+    return dropout_cost(dims, p) * 2 + dropout_cost(dims, p, ffn_hidden_dim)
+
+
 def residual_cost(dims: Dims, adds: int = 2) -> Cost:
     """``adds`` residual additions of ``(B, N, D)`` tensors (1 FLOP per element each)."""
     return _elementwise(dims, dims.hidden_dim, adds, saved=False)
@@ -76,9 +92,13 @@ def gate_cost(dims: Dims, branches: int) -> Cost:
     return linear_cost(dims, d, branches) + softmax + weighted_sum + stacked
 
 
-def standard_block_cost(dims: Dims, mixer: Cost, ffn_hidden_dim: int) -> Cost:
-    """The default pre-norm block: ``mixer`` plus two LayerNorms, the FFN and two residuals."""
-    return mixer + norm_cost(dims) * 2 + ffn_cost(dims, ffn_hidden_dim) + residual_cost(dims)
+def standard_block_cost(
+    dims: Dims, mixer: Cost, ffn_hidden_dim: int, dropout: float = 0.0
+) -> Cost:
+    """The default pre-norm block: ``mixer`` plus two LayerNorms, the FFN, two residuals and
+    the block's dropout (training mode)."""
+    own = norm_cost(dims) * 2 + ffn_cost(dims, ffn_hidden_dim) + residual_cost(dims)
+    return mixer + own + block_dropout_cost(dims, dropout, ffn_hidden_dim)
 
 
 def _check_positive(name: str, value: int) -> None:
@@ -128,7 +148,11 @@ class BlockConfig(LayerConfig):
 
 
 def block_cost(
-    config: BlockConfig, dims: Dims, children: Sequence[Cost], ffn_hidden_dim: int
+    config: BlockConfig,
+    dims: Dims,
+    children: Sequence[Cost],
+    ffn_hidden_dim: int,
+    dropout: float = 0.0,
 ) -> Cost:
     """The whole composite block: its own parts plus every child mixer.
 
@@ -142,8 +166,11 @@ def block_cost(
         The child mixers' costs (``child_config.cost(dims)``), in order.
     ffn_hidden_dim : int
         Feed-forward width of the block.
+    dropout : float
+        The block's dropout probability (its masks are kept in training mode).
     """
     own = config.cost(dims, ffn_hidden_dim=ffn_hidden_dim, num_mixers=len(children))
+    own = own + block_dropout_cost(dims, dropout, ffn_hidden_dim)
     return sum(children, own)  # Cost addition keeps the dominant complexity
 
 
