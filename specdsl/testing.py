@@ -75,3 +75,40 @@ def assert_causal(
             f"output position {t} depends on future positions"
             f" (max |grad| {future.abs().max().item():.3g})"
         )
+
+
+def held_for_backward(module: nn.Module, *args: object, **kwargs: object) -> int:
+    """Bytes one training-mode forward of ``module`` leaves allocated for its backward.
+
+    Measured by ``torch.profiler`` (``profile_memory=True``): the net of every allocation
+    and free during the forward. Floating-point tensor arguments enter as copies made
+    inside the measurement from leaves that require a gradient (a non-leaf, as a block's
+    norm output is), so an input counts exactly when autograd keeps it; the output is
+    dropped inside the measurement, so it counts only when the graph keeps it. A first,
+    discarded forward builds the per-length constants that layers cache (not activations).
+    Compare with ``config.cost(dims).activation_bytes``.
+    """
+    from torch.profiler import ProfilerActivity, profile
+
+    def leaf(value: object) -> object:
+        if isinstance(value, Tensor) and value.is_floating_point():
+            return value.detach().requires_grad_()
+        return value
+
+    def copy(value: object) -> object:
+        return value.clone() if isinstance(value, Tensor) else value
+
+    leaves = [leaf(value) for value in args]
+    named = {key: leaf(value) for key, value in kwargs.items()}
+
+    def call() -> Tensor:
+        return module(*map(copy, leaves), **{key: copy(value) for key, value in named.items()})
+
+    module.train()
+    call()
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        out = call()
+        graph = out.grad_fn
+        del out
+    assert graph is not None, "the output does not depend on anything that needs a gradient"
+    return sum(event.self_cpu_memory_usage for event in prof.events())

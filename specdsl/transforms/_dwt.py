@@ -10,7 +10,14 @@ Conventions follow ``pywt.dwt``/``pywt.idwt`` exactly:
   ``rec_lo``/``rec_hi``, keeping ``2 m - F + 2`` samples (or ``2 m`` samples
   wrapped circularly for ``"periodization"``).
 
-All batch rows go through one strided ``conv1d``/``conv_transpose1d`` call.
+Each level is one matrix product: the analysis multiplies the stride-2 windows of ``F``
+extended samples by an ``(F, 2)`` matrix (both outputs at once), the synthesis the
+windows of ``F / 2`` interleaved coefficient pairs by another; the windows are strided
+views (the product copies them once when one row is one matrix). Many rows of moderate
+length run with the rows as the matrix columns (an ``(n, rows)`` layout), few or long
+rows as windows of each row (:func:`_by_columns`). Against the former 1-channel strided
+``conv1d`` a 3-level db4 round trip measured 1.4-5x faster (one thread, float32, 16-2048
+rows of 256-16384 samples).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import functools
 
 import torch
 import torch.nn.functional as F
+from torch import Tensor
 
 from ._common import cached_constant
 
@@ -71,16 +79,53 @@ def max_level(length: int, name: str) -> int:
 
 @cached_constant
 def _weights(name: str, dtype: torch.dtype, device: torch.device):
-    """Analysis weight ``(2, 1, F)`` (reversed taps) and synthesis weight ``(2, 1, F)``."""
+    """Analysis ``(F, 2)`` and synthesis ``(F, 2)`` matrices of one window of ``F`` samples.
+
+    Analysis: column ``c`` holds the reversed ``dec_lo``/``dec_hi``, so ``window @ dec``
+    is the pair ``(cA[o], cD[o])`` of the window ``x_ext[2 o : 2 o + F]``. Synthesis: the
+    window is ``F / 2`` interleaved coefficient pairs ``(cA[o], cD[o])``, ``o = q - F/2 + 1
+    .. q``, and row ``2 u + c`` holds ``rec_c[e + F - 2 - 2 u]`` for output sample
+    ``2 q + e``.
+    """
     dec_lo, dec_hi, rec_lo, rec_hi = (torch.tensor(t, dtype=torch.float64) for t in _taps(name))
-    dec = torch.stack((dec_lo.flip(0), dec_hi.flip(0))).unsqueeze(1)
-    rec = torch.stack((rec_lo, rec_hi)).unsqueeze(1)
+    taps = dec_lo.numel()
+    dec = torch.stack((dec_lo.flip(0), dec_hi.flip(0)), dim=1)
+    u = torch.arange(taps // 2)[:, None]
+    e = torch.arange(2)[None, :]
+    index = e + taps - 2 - 2 * u  # (F/2, 2)
+    rec = torch.stack((rec_lo[index], rec_hi[index]), dim=1).reshape(taps, 2)
     return dec.to(device=device, dtype=dtype), rec.to(device=device, dtype=dtype)
+
+
+def _by_columns(rows: int, n: int) -> bool:
+    """Run with the rows as matrix columns (an ``(n, rows)`` layout)? Faster for many rows
+    of moderate size; long rows run as windows of one row (measured, see the module doc)."""
+    return rows >= 64 and rows * n <= 1 << 21
+
+
+def _windows_product(signal: Tensor, count: int, matrix: Tensor, columns: bool) -> Tensor:
+    """``count`` windows of ``F`` values at stride 2 along the signal axis, times ``matrix``
+    ``(F, 2)``: ``(rows, count, 2)`` from ``(rows, L)``, or ``(count, 2, rows)`` from
+    ``(L, rows)`` when ``columns``. ``signal`` must be contiguous."""
+    taps = matrix.shape[0]
+    if columns:
+        width = signal.shape[1]
+        views = signal.as_strided((count, taps, width), (2 * width, width, 1))
+        return torch.matmul(matrix.T, views)
+    views = signal.as_strided((signal.shape[0], count, taps), (signal.shape[1], 2, 1))
+    return torch.matmul(views, matrix)
+
+
+def _split(y: Tensor, columns: bool) -> tuple[Tensor, Tensor]:
+    """The two outputs of :func:`_windows_product` as ``(rows, count)`` each."""
+    if columns:
+        return y[:, 0].T, y[:, 1].T
+    return y[..., 0], y[..., 1]
 
 
 @cached_constant
 def _extension_index(n: int, taps: int, mode: str, device: torch.device) -> torch.Tensor:
-    """Gather index producing the extended signal read by the strided convolution."""
+    """Gather index producing the extended signal read by the strided windows."""
     if mode == "periodization":
         even = n + n % 2
         p = torch.arange(even + taps - 2) - (taps // 2 - 1)
@@ -99,23 +144,27 @@ def _extension_index(n: int, taps: int, mode: str, device: torch.device) -> torc
     return idx.to(device)
 
 
-def dwt_last(x: torch.Tensor, name: str, mode: str) -> tuple[torch.Tensor, torch.Tensor]:
+def dwt_last(x: Tensor, name: str, mode: str) -> tuple[Tensor, Tensor]:
     """Single-level DWT of the last dimension; returns ``(cA, cD)``."""
     n = x.shape[-1]
     if mode == "reflect" and n < 2:
         raise ValueError("mode 'reflect' needs an input length >= 2, got 1")
     dec, _ = _weights(name, x.dtype, x.device)
-    taps = dec.shape[-1]
+    taps = dec.shape[0]
     rows = x.reshape(-1, n)
+    columns = _by_columns(rows.shape[0], n)
+    signal, axis = (rows.T, 0) if columns else (rows, 1)
     if mode == "zero":
-        ext = F.pad(rows, (taps - 2, taps - 1))
+        pad = (taps - 2, taps - 1)
+        ext = F.pad(signal, (0, 0, *pad) if columns else pad)
     else:
-        ext = rows.index_select(-1, _extension_index(n, taps, mode, x.device))
-    y = F.conv1d(ext.unsqueeze(1), dec, stride=2)
-    return y[:, 0].reshape(*x.shape[:-1], -1), y[:, 1].reshape(*x.shape[:-1], -1)
+        ext = signal.index_select(axis, _extension_index(n, taps, mode, x.device))
+    count = (ext.shape[axis] - taps) // 2 + 1
+    a, d = _split(_windows_product(ext.contiguous(), count, dec, columns), columns)
+    return a.reshape(*x.shape[:-1], count), d.reshape(*x.shape[:-1], count)
 
 
-def idwt_last(a: torch.Tensor, d: torch.Tensor, name: str, mode: str) -> torch.Tensor:
+def idwt_last(a: Tensor, d: Tensor, name: str, mode: str) -> Tensor:
     """Single-level inverse DWT of the last dimension (as ``pywt.idwt``)."""
     if a.shape != d.shape:
         raise ValueError(
@@ -124,19 +173,27 @@ def idwt_last(a: torch.Tensor, d: torch.Tensor, name: str, mode: str) -> torch.T
         )
     m = a.shape[-1]
     _, rec = _weights(name, a.dtype, a.device)
-    taps = rec.shape[-1]
-    full = F.conv_transpose1d(torch.stack((a, d), -2).reshape(-1, 2, m), rec, stride=2)
-    full = full[:, 0]  # (rows, 2m + F - 2)
-    if mode == "periodization":
-        period = 2 * m
-        wraps = -(-full.shape[-1] // period)
-        full = F.pad(full, (0, wraps * period - full.shape[-1]))
-        out = full.reshape(-1, wraps, period).sum(1).roll(-(taps // 2 - 1), dims=-1)
+    taps = rec.shape[0]
+    low, high = a.reshape(-1, m), d.reshape(-1, m)
+    columns = _by_columns(low.shape[0], 2 * m)
+    if columns:  # interleaved pairs (cA[o], cD[o]) along dim 0: (2m, rows)
+        pairs = torch.stack((low.T, high.T), dim=1).view(2 * m, -1)
+    else:
+        pairs = torch.stack((low, high), dim=-1).view(-1, 2 * m)
+    if mode == "periodization":  # circular: F/2 - 1 pairs before the first
+        shift = taps // 2 - 1
+        index = torch.remainder(torch.arange(-shift, m, device=a.device), m)
+        index = torch.stack((2 * index, 2 * index + 1), dim=1).flatten()
+        pairs, count = pairs.index_select(0 if columns else 1, index), m
     else:
         if 2 * m < taps - 1:
             raise ValueError(
                 f"coefficients of length {m} are too short for wavelet {name!r} "
                 f"(need >= {taps // 2})"
             )
-        out = full[:, taps - 2 : 2 * m]
+        count = m - taps // 2 + 1  # pywt keeps samples [F - 2, 2m) of the full synthesis
+    y = _windows_product(pairs.contiguous(), count, rec, columns)
+    out = y.reshape(2 * count, -1).T if columns else y.reshape(-1, 2 * count)
+    if mode == "periodization":
+        out = out.roll(-shift, dims=-1)
     return out.reshape(*a.shape[:-1], -1)

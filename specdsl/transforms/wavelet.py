@@ -56,7 +56,8 @@ class DWT1D(_Wavelet):
 
     Notes
     -----
-    Each level is one strided ``conv1d`` over all batch rows: ``O(n F)`` total.
+    Each level is one matrix product over all batch rows (stride-2 windows of ``F``
+    samples times an ``(F, 2)`` filter matrix): ``O(n F)`` total.
     """
 
     def decompose(self, x: torch.Tensor, dim: int = -1) -> tuple[torch.Tensor, list[torch.Tensor]]:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import pytest
 import torch
-from torch.profiler import ProfilerActivity, profile
 
 import specdsl
+from specdsl import testing
 from specdsl.testing import count_matmul_flops
 
 
@@ -62,20 +62,9 @@ def measure(spec: specdsl.Spec, batch: int = 2, n: int = 37, device: str = "cpu"
 
 
 def held_for_backward(model: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> int:
-    """Bytes a training-mode forward leaves allocated (held for backward), by the profiler.
-
-    The net of every allocation and free the profiler records during the forward, less
-    the output itself (which the caller holds, not autograd). A backward pass follows,
-    so the graph is really used.
-    """
-    model.train()
+    """Bytes a training-mode forward of the model keeps for backward (see specdsl.testing)."""
     with one_thread():
-        with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-            out = model(**inputs)
-        held = sum(event.self_cpu_memory_usage for event in prof.events())
-        held -= out.untyped_storage().nbytes()
-        out.float().square().sum().backward()
-    return held
+        return testing.held_for_backward(model, **inputs)
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,15 @@ from specdsl.estimate.training import largest
 from specdsl.library import REGISTRY
 
 SMALL = "hidden_dim: 32\nmax_sequence_length: 64\n"
-# Every mixer at its defaults, and causal where it can be: hidden 72 is divisible by every
-# default number of heads.
+# Every mixer at its defaults, causal where it can be, and with dropout where it has one:
+# hidden 72 is divisible by every default number of heads.
 LAYERS = sorted(name for name, entry in REGISTRY.items() if entry.kind == "mixer")
-LAYERS += [f"{name}(causal=true)" for name in LAYERS if REGISTRY[name].causal is None]
+MIXERS = list(LAYERS)
+LAYERS += [f"{name}(causal=true)" for name in MIXERS if REGISTRY[name].causal is None]
+# A layer's own dropout (which is also its block's): every mask it keeps is counted.
+LAYERS += [
+    f"{name}(dropout=0.2)" for name in MIXERS if "dropout" in REGISTRY[name].config.model_fields
+]
 # Model-level features on top of the layers: heads, positions, composite blocks, dropout.
 MEASURED_SPECS = {
     "hybrid": "vocab_size: 50\nhead: {type: classification, num_classes: 3}\n"

@@ -1,4 +1,5 @@
-"""AFNO: the paper's block MLP on the truncated spectrum (plain loops), sizes, specs, costs."""
+"""AFNO: the paper's block MLP on the truncated spectrum (plain loops), sizes, specs, costs
+and the memory autograd keeps."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import torch.nn.functional as F
 import specdsl
 from specdsl.library.afno import AFNOMixingConfig
 from specdsl.library.afno.modules import AFNOMixing
-from specdsl.testing import assert_cost_matches, assert_gradients_flow, build
+from specdsl.library.base import Dims
+from specdsl.testing import assert_cost_matches, assert_gradients_flow, build, held_for_backward
 
 D, L = 8, 32
 ACTIVATIONS = {
@@ -64,11 +66,15 @@ def afno_reference(module: AFNOMixing, x: np.ndarray) -> np.ndarray:
             "mlp_ratio": 1.5,
             "activation": "tanh",
         },
+        # every hidden bin: the hidden Nyquist bin D/2 is kept
         {"modes_hidden": 8, "num_blocks": 1, "activation": "relu"},
-        {"activation": "silu", "modes_hidden": 3},
+        {"activation": "silu", "modes_hidden": 3},  # odd number of hidden bins
+        # the sequence Nyquist row kept (n = L); a block straddles positive/negative bins
+        {"modes_seq": L // 2 + 1, "modes_hidden": 6, "num_blocks": 3},
+        {"modes_hidden": 7, "num_blocks": 7, "mlp_ratio": 3.0},
     ],
 )
-@pytest.mark.parametrize("n", [L, 13, 40])
+@pytest.mark.parametrize("n", [L, 13, 40, 1])
 def test_matches_block_mlp_reference(options: dict, n: int) -> None:
     module = AFNOMixing(D, L, **options).double()
     with torch.no_grad():  # weights large enough for the activations and the shrink to matter
@@ -114,6 +120,28 @@ def test_shape_dtype_and_gradients(dtype: torch.dtype, n: int) -> None:
 def test_cost_matches(config: AFNOMixingConfig, n: int) -> None:
     assert_cost_matches(config, batch=2, seq_len=n)
     assert config.cost(specdsl.library.Dims(1, n, 16)).complexity == "O(n log n)"
+
+
+def test_gradcheck_with_a_straddling_block_and_the_nyquist_row() -> None:
+    module = AFNOMixing(6, 8, modes_seq=5, modes_hidden=6, num_blocks=3).double()
+    with torch.no_grad():
+        for p in module.parameters():
+            p.mul_(20)
+    x = torch.randn(2, 8, 6, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t, *_: module(t), (x, *module.parameters()))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"modes_hidden": 8, "dropout": 0.3}, {"modes_hidden": 6, "num_blocks": 3}],
+)
+@pytest.mark.parametrize("n", [L, 19])
+def test_activation_bytes_are_what_autograd_keeps(options: dict, n: int) -> None:
+    config = AFNOMixingConfig(hidden_dim=D, max_sequence_length=L, **options)
+    module = build(config).train()
+    x = torch.randn(2, n, D, requires_grad=True)
+    expected = config.cost(Dims(2, n, D)).activation_bytes
+    assert expected <= held_for_backward(module, x) <= expected + 64
 
 
 def test_spec_compiles_every_argument() -> None:

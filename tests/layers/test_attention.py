@@ -12,10 +12,17 @@ import pytest
 import torch
 
 import specdsl
-from specdsl.library import REGISTRY
+from specdsl.library import REGISTRY, Dims
+from specdsl.library.attention import StandardAttentionConfig
 from specdsl.library.attention.modules import StandardAttention
 from specdsl.schema.resolve import resolve_config
-from specdsl.testing import assert_causal, assert_cost_matches, assert_gradients_flow, build
+from specdsl.testing import (
+    assert_causal,
+    assert_cost_matches,
+    assert_gradients_flow,
+    build,
+    held_for_backward,
+)
 
 WIDTH = 16
 CASES = [
@@ -279,3 +286,12 @@ def test_rotary_scores_depend_on_relative_position_only() -> None:
     ratio1 = w1[-1, -1] / w1[-1, -2]
     ratio2 = w2[-1, -1] / w2[-1, -2]
     torch.testing.assert_close(ratio1, ratio2)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+@pytest.mark.parametrize(("batch", "n", "width", "heads"), [(2, 37, 32, 4), (3, 20, 48, 2)])
+def test_attention_keeps_what_its_formula_counts(batch, n, width, heads, dropout) -> None:
+    """With dropout the explicit kernel keeps three (B, H, n, n) tensors; without, none."""
+    config = StandardAttentionConfig(hidden_dim=width, num_heads=heads, dropout=dropout)
+    held = held_for_backward(build(config), torch.randn(batch, n, width))
+    assert held == config.cost(Dims(batch, n, width)).activation_bytes

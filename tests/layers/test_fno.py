@@ -1,4 +1,5 @@
-"""FNO: truncated-spectrum complex products against dense references, exact causality, costs."""
+"""FNO: truncated-spectrum complex products against dense references, exact causality, costs
+and the memory autograd keeps."""
 
 from __future__ import annotations
 
@@ -8,14 +9,23 @@ import torch
 import torch.nn.functional as F
 
 import specdsl
-from specdsl.library.fno import FourierNeuralOperatorConfig
+import specdsl.library.fno.modules as fno_modules
+from specdsl.library.base import Dims
+from specdsl.library.fno import FourierNeuralOperatorConfig, uses_truncated_dft
+from specdsl.library.fno._spectral import truncated_dft
 from specdsl.library.fno.modules import (
     FNOBlock,
     FourierNeuralOperator,
     SpectralConv1d,
     SpectralConv2d,
 )
-from specdsl.testing import assert_causal, assert_cost_matches, assert_gradients_flow, build
+from specdsl.testing import (
+    assert_causal,
+    assert_cost_matches,
+    assert_gradients_flow,
+    build,
+    held_for_backward,
+)
 
 D, L = 8, 32
 
@@ -48,8 +58,13 @@ def spectral_conv_reference(conv: SpectralConv1d, x: np.ndarray) -> np.ndarray:
     return np.einsum("tk,bko->bto", inverse, out).real
 
 
-@pytest.mark.parametrize("modes, n", [(5, 16), (5, 7), (9, 16), (3, 3)])
-def test_spectral_conv1d_matches_dense_reference(modes: int, n: int) -> None:
+@pytest.mark.parametrize("modes, n", [(5, 16), (5, 7), (9, 16), (3, 3), (2, 1), (4, 2)])
+@pytest.mark.parametrize("truncated_dft_path", [True, False])
+def test_spectral_conv1d_matches_dense_reference(
+    modes: int, n: int, truncated_dft_path: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both paths (matrix products with the truncated DFT, rfft/irfft) give the reference."""
+    monkeypatch.setattr(fno_modules, "uses_truncated_dft", lambda n, kept: truncated_dft_path)
     conv = SpectralConv1d(3, 4, modes).double()
     with torch.no_grad():
         conv.weight.normal_()
@@ -57,6 +72,46 @@ def test_spectral_conv1d_matches_dense_reference(modes: int, n: int) -> None:
     np.testing.assert_allclose(
         conv(x).detach().numpy(), spectral_conv_reference(conv, x.numpy()), atol=1e-12, rtol=0
     )
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 16])
+def test_truncated_dft_matrices_are_rfft_and_irfft(n: int) -> None:
+    for kept in sorted({1, n // 2 + 1}):
+        analysis, synthesis = truncated_dft(n, kept, torch.float64, torch.device("cpu"))
+        x = np.random.default_rng(n).standard_normal((n, 3))
+        spectrum = np.fft.rfft(x, axis=0)[:kept]
+        np.testing.assert_allclose(
+            analysis.numpy() @ x, np.concatenate((spectrum.real, spectrum.imag)), atol=1e-12
+        )
+        bins = np.zeros((n // 2 + 1, 3), dtype=complex)
+        bins[:kept] = spectrum + 1j  # imaginary parts of DC and Nyquist are ignored
+        pairs = np.concatenate(((spectrum + 1j).real, (spectrum + 1j).imag))
+        np.testing.assert_allclose(
+            synthesis.numpy() @ pairs, np.fft.irfft(bins, n, axis=0), atol=1e-12
+        )
+        assert (analysis[kept:][torch.arange(kept) * 2 % n == 0] == 0).all()
+
+
+@pytest.mark.parametrize("truncated_dft_path", [True, False])
+def test_gradcheck_of_both_paths_and_the_grid(
+    truncated_dft_path: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fno_modules, "uses_truncated_dft", lambda n, kept: truncated_dft_path)
+    x = torch.randn(2, 7, 3, dtype=torch.float64, requires_grad=True)
+    line = FourierNeuralOperator(3, 3, "tanh").double()
+    grid = FourierNeuralOperator(3, 3, "tanh", use_2d=True, spatial_dim=3).double()
+    for module in (line, grid):
+        inputs = (x, *module.parameters())
+        assert torch.autograd.gradcheck(lambda t, *_, m=module: m(t), inputs, atol=1e-8)
+
+
+def test_path_follows_the_flop_ratio() -> None:
+    assert uses_truncated_dft(8192, 16) and uses_truncated_dft(512, 90)
+    assert not uses_truncated_dft(512, 100) and not uses_truncated_dft(1, 1)
+    fast = FourierNeuralOperatorConfig(hidden_dim=D, modes=16)
+    slow = FourierNeuralOperatorConfig(hidden_dim=D, modes=200)
+    assert fast.cost(Dims(1, 4096, D)).complexity == "O(n)"
+    assert slow.cost(Dims(1, 512, D)).complexity == "O(n log n)"
 
 
 @pytest.mark.parametrize("h, w", [(6, 8), (3, 5), (1, 4), (4, 4)])
@@ -119,6 +174,21 @@ def test_causal_operator_is_exactly_causal_and_matches_reference(n: int) -> None
     torch.testing.assert_close(module(x)[:, :4], module(x[:, :4]), atol=1e-12, rtol=0)
 
 
+def test_causal_gradients_through_the_checkpoint_match_direct_ones() -> None:
+    """The causal convolution is recomputed in backward; its gradients are unchanged."""
+    module = FourierNeuralOperator(D, 5, causal=True, max_sequence_length=L).double()
+    x = torch.randn(2, 19, D, dtype=torch.float64, requires_grad=True)
+    weights = list(module.spectral_conv.parameters())
+    direct = module.spectral_conv._causal(x, L)
+    checkpointed = module.spectral_conv.causal_forward(x, L)
+    torch.testing.assert_close(checkpointed, direct, atol=0, rtol=0)
+    probe = torch.randn_like(direct)
+    expected = torch.autograd.grad((direct * probe).sum(), [x, *weights])
+    measured = torch.autograd.grad((checkpointed * probe).sum(), [x, *weights])
+    for got, want in zip(measured, expected, strict=True):
+        torch.testing.assert_close(got, want, atol=1e-12, rtol=0)
+
+
 def test_causal_without_reference_length_uses_the_input_length() -> None:
     module = FourierNeuralOperator(D, 5, causal=True).double()
     x = torch.randn(1, 12, D, dtype=torch.float64)
@@ -130,10 +200,16 @@ def test_causal_without_reference_length_uses_the_input_length() -> None:
 
 CONFIGS = [
     FourierNeuralOperatorConfig(hidden_dim=D, modes=4),
-    FourierNeuralOperatorConfig(hidden_dim=D, modes=40, activation="relu", use_linear=False),
+    FourierNeuralOperatorConfig(hidden_dim=D, modes=90, activation="relu", use_linear=False),
     FourierNeuralOperatorConfig(hidden_dim=D, use_spectral_conv=False, activation="silu"),
     FourierNeuralOperatorConfig(hidden_dim=D, modes=4, causal=True, max_sequence_length=L),
     FourierNeuralOperatorConfig(hidden_dim=D, modes=2, use_2d=True, spatial_dim=6),
+    FourierNeuralOperatorConfig(
+        hidden_dim=D, modes=5, use_2d=True, spatial_dim=6, use_linear=False, activation="tanh"
+    ),
+    FourierNeuralOperatorConfig(
+        hidden_dim=D, modes=3, causal=True, use_linear=False, activation="identity"
+    ),
 ]
 
 
@@ -148,9 +224,25 @@ def test_shape_dtype_and_gradients(config: FourierNeuralOperatorConfig, dtype: t
 
 
 @pytest.mark.parametrize("config", CONFIGS)
-@pytest.mark.parametrize("n", [L, 19])
+@pytest.mark.parametrize("n", [L, 19, 256])
 def test_cost_matches(config: FourierNeuralOperatorConfig, n: int) -> None:
+    """At n = 256 the second config runs rfft/irfft, the others the truncated DFT."""
+    if config.use_2d and n > config.spatial_dim**2:
+        n = config.spatial_dim**2
     assert_cost_matches(config, batch=2, seq_len=n)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+@pytest.mark.parametrize("n", [36, 19, 256])
+def test_activation_bytes_are_what_autograd_keeps(
+    config: FourierNeuralOperatorConfig, n: int
+) -> None:
+    if config.use_2d and n > config.spatial_dim**2:
+        n = config.spatial_dim**2
+    module = build(config).train()
+    x = torch.randn(2, n, D, requires_grad=True)
+    expected = config.cost(Dims(2, n, D)).activation_bytes
+    assert expected <= held_for_backward(module, x) <= expected + 64
 
 
 def test_fno_block_is_a_residual_block() -> None:

@@ -124,8 +124,83 @@ def test_real_fft_formula_is_cheaper() -> None:
     from specdsl.library import Dims
 
     dims = Dims(batch=1, seq_len=512, hidden_dim=256)
-    assert CONFIGS["real_fourier"].cost(dims).flops < CONFIGS["fourier"].cost(dims).flops
+    complex_fft = CONFIGS["real_fourier_complex"].cost(dims).flops
+    assert CONFIGS["real_fourier"].cost(dims).flops < complex_fft
+    # fourier runs the real-input algorithm too (same values as fft2(x).real).
+    assert CONFIGS["fourier"].cost(dims) == CONFIGS["real_fourier"].cost(dims)
     assert CONFIGS["fourier"].cost(dims).complexity == "O(n log n)"
+
+
+def saved_tensors(module: torch.nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
+    """Every tensor autograd saves for backward during ``module(x)``."""
+    saved: list[torch.Tensor] = []
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        saved.append(tensor)
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        module(x)
+    return saved
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+@pytest.mark.parametrize("n", [1, 2, 13, 16])
+def test_nothing_is_kept_for_backward(name: str, n: int) -> None:
+    from specdsl.library import Dims
+
+    module = build(CONFIGS[name]).train()
+    x = torch.randn(2, n, D, requires_grad=True).clone()  # a non-leaf, like a norm's output
+    assert saved_tensors(module, x) == []
+    assert CONFIGS[name].cost(Dims(2, n, D)).activation_bytes == 0
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+@pytest.mark.parametrize("norm", ["ortho", "forward", "backward"])
+def test_gradient_is_the_transposed_dense_map(name: str, norm: str) -> None:
+    # The backward reuses the forward map (the real part of a DFT is symmetric): check it
+    # against the transpose of the dense matrix, not against itself.
+    config = CONFIGS[name].model_copy(update={"fft_norm": norm})
+    n, d = 7, D
+    x = torch.randn(2, n, d, dtype=torch.float64, requires_grad=True)
+    weights = torch.randn(2, n, d, dtype=torch.float64)
+    (build(config)(x) * weights).sum().backward()
+    sequence, hidden = AXES[name]
+    eye = np.eye(n * d).reshape(n * d, n, d)
+    dense = dense_reference(eye, sequence, hidden, norm).reshape(n * d, n * d)  # column map
+    expected = (weights.numpy().reshape(2, n * d) @ dense.T).reshape(2, n, d)
+    np.testing.assert_allclose(x.grad.numpy(), expected, atol=1e-10, rtol=0)
+
+
+@pytest.mark.parametrize("name", ["fourier", "fourier_1d", "separable_hidden"])
+def test_double_backward(name: str) -> None:
+    module = build(CONFIGS[name]).double()
+    x = torch.randn(1, 5, D, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradgradcheck(module, (x,))
+
+
+@pytest.mark.parametrize(
+    "shape, dims",
+    [
+        ((2, 7, 6), (-1,)),
+        ((2, 7, 6), (0,)),  # not trailing: moved last and back
+        ((2, 7, 6), (0, 2)),
+        ((3, 5, 2, 4), (1,)),
+        ((3, 5, 2, 4), (-2, -1)),
+        ((3, 5, 2, 4), (0, 1, 2, 3)),
+        ((9,), (0,)),
+        ((2, 1, 9), (1, 2)),
+    ],
+)
+def test_real_dft_any_axes(shape: tuple[int, ...], dims: tuple[int, ...]) -> None:
+    from specdsl.library.fourier.spectral import real_dft
+
+    x = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+    out = real_dft(x, dims, "forward")
+    assert out.is_contiguous() and out.shape == x.shape
+    expected = torch.fft.fftn(x, dim=dims, norm="forward").real
+    assert (out - expected).abs().max().item() < 1e-12
+    assert torch.autograd.gradcheck(lambda t: real_dft(t, dims, "forward"), (x,))
 
 
 def test_spec_compiles_every_layer_and_argument() -> None:
@@ -178,3 +253,54 @@ def test_causal_is_rejected_with_a_reason(name: str) -> None:
 def test_direct_construction_errors_name_the_argument(make, argument: str) -> None:
     with pytest.raises(ValueError, match=argument):
         make()
+
+
+@pytest.mark.parametrize(
+    "shape, dims, sizes",
+    [
+        ((3, 7), (1,), None),
+        ((3, 8), (-1,), None),
+        ((2, 5, 6), (1, 2), None),
+        ((2, 5, 7), (2, 1), None),  # the real FFT runs over the last listed axis
+        ((2, 5, 4), (1,), (10,)),  # zero-padded, as the causal convolution's stages
+        ((2, 5, 4), (1,), (9,)),
+        ((6, 3), (0,), (12,)),
+    ],
+)
+@pytest.mark.parametrize("norm", ["ortho", "forward", "backward"])
+def test_lean_rfftn_equals_torch_and_keeps_nothing(shape, dims, sizes, norm: str) -> None:
+    from specdsl.library.fourier.lean import rfftn
+
+    x = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+    expected = torch.fft.rfftn(x, s=sizes, dim=dims, norm=norm)
+    torch.testing.assert_close(rfftn(x, dims, norm, sizes), expected, atol=1e-12, rtol=0)
+    weights = torch.randn_like(torch.view_as_real(expected))
+
+    def lean(t: torch.Tensor) -> torch.Tensor:
+        return torch.view_as_real(rfftn(t, dims, norm, sizes))
+
+    (grad,) = torch.autograd.grad((torch.view_as_real(expected) * weights).sum(), x)
+    (lean_grad,) = torch.autograd.grad((lean(x) * weights).sum(), x)
+    torch.testing.assert_close(lean_grad, grad, atol=1e-12, rtol=0)  # torch's own gradient
+    assert torch.autograd.gradgradcheck(lean, x)
+    saved: list[torch.Tensor] = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
+        rfftn(x.clone(), dims, norm, sizes)
+    assert saved == []
+
+
+def test_lean_rfftn_refuses_cropping() -> None:
+    from specdsl.library.fourier.lean import rfftn
+
+    with pytest.raises(ValueError, match="sizes"):
+        rfftn(torch.randn(2, 8), (1,), "ortho", (6,))
+
+
+def test_channels_first_round_trip() -> None:
+    from specdsl.library.fourier.spectral import channels_first, channels_last
+
+    x = torch.randn(3, 70, 90)  # above torch's 60 x 60 threshold for its blocked transpose
+    first = channels_first(x)
+    assert first.is_contiguous() and torch.equal(first, x.permute(2, 0, 1))
+    back = channels_last(first)
+    assert back.is_contiguous() and torch.equal(back, x)

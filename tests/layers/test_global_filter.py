@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from torch.profiler import ProfilerActivity, profile
 
 import specdsl
+from specdsl.library import Dims
 from specdsl.library.global_filter import (
     AdaptiveGlobalFilterConfig,
     GlobalFilterMixing2DConfig,
@@ -216,3 +218,79 @@ def test_direct_construction_errors_name_the_argument(make, argument: str) -> No
 def test_2d_rejects_a_wrong_width() -> None:
     with pytest.raises(ValueError, match=r"\(B, N, 6\)"):
         GlobalFilterMixing2D(D, L)(torch.randn(2, 5, 7))
+
+
+#: Configurations whose saved-for-backward memory differs (see ``kept_filter``).
+MEMORY_CONFIGS = {
+    **CONFIGS,
+    "identity": GlobalFilterMixingConfig(hidden_dim=D, sequence_length=L, activation="identity"),
+    "fixed": GlobalFilterMixingConfig(hidden_dim=D, sequence_length=L, learnable_filters=False),
+    "fixed_causal": GlobalFilterMixingConfig(
+        hidden_dim=D, sequence_length=L, learnable_filters=False, causal=True
+    ),
+    "identity_causal": GlobalFilterMixingConfig(
+        hidden_dim=D, sequence_length=L, activation="identity", causal=True
+    ),
+    "dropout_identity": AdaptiveGlobalFilterConfig(
+        hidden_dim=D, sequence_length=L, spectral_dropout_p=0.5, activation="identity"
+    ),
+    "dropout_causal": AdaptiveGlobalFilterConfig(
+        hidden_dim=D, sequence_length=L, spectral_dropout_p=0.5, causal=True
+    ),
+    "dropout_fixed": AdaptiveGlobalFilterConfig(
+        hidden_dim=D, sequence_length=L, spectral_dropout_p=0.5, learnable_filters=False
+    ),
+    "2d_fixed_tanh": GlobalFilterMixing2DConfig(
+        hidden_dim=D, sequence_length=L, learnable_filters=False, activation="tanh"
+    ),
+}
+
+
+def held_for_backward(module: torch.nn.Module, x: torch.Tensor) -> int:
+    """Bytes a training-mode forward leaves allocated, by the profiler, less the output.
+
+    The input is copied inside the measurement, so it counts when autograd keeps it.
+    """
+    module.train()
+    with torch.no_grad():
+        module(x)  # build the cached constants (indices, interpolation weights) first
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        out = module(x.clone())
+    held = sum(event.self_cpu_memory_usage for event in prof.events())
+    return held - out.untyped_storage().nbytes()
+
+
+@pytest.mark.parametrize("name", MEMORY_CONFIGS)
+@pytest.mark.parametrize("n", [L, 13, 40, 1])
+def test_activation_bytes_are_what_autograd_keeps(name: str, n: int) -> None:
+    config = MEMORY_CONFIGS[name]
+    x = torch.randn(2, n, D, requires_grad=True)
+    held = held_for_backward(build(config), x)
+    assert held > 0
+    assert config.cost(Dims(2, n, D)).activation_bytes == held
+
+
+@pytest.mark.parametrize("name", ["global_filter", "global_filter_causal", "global_filter_2d"])
+@pytest.mark.parametrize("n", [L, 11])
+def test_gradients_to_input_and_filter(name: str, n: int) -> None:
+    module = build(CONFIGS[name].model_copy(update={"filter_init_std": 0.5})).double()
+    x = torch.randn(2, n, D, dtype=torch.float64, requires_grad=True)
+    real, imag = (
+        p.detach().clone().requires_grad_() for p in (module.filter_real, module.filter_imag)
+    )
+
+    def run(x: torch.Tensor, real: torch.Tensor, imag: torch.Tensor) -> torch.Tensor:
+        filters = {"filter_real": real, "filter_imag": imag}
+        return torch.func.functional_call(module, filters, (x,))
+
+    assert torch.autograd.gradcheck(run, (x, real, imag))
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_inference_equals_training_graph(name: str) -> None:
+    # Without autograd the filter product runs in place on the spectrum.
+    module = build(CONFIGS[name]).eval()
+    x = torch.randn(2, 13, D)
+    with torch.no_grad():
+        fast = module(x)
+    torch.testing.assert_close(fast, module(x), atol=0, rtol=0)

@@ -182,3 +182,138 @@ def test_cost_counts_transforms_and_causal_prefix_operators() -> None:
     assert (fast.complexity, slow.complexity) == ("O(n log n)", "O(n^2)")
     mixed = MixedTransformAttentionConfig(hidden_dim=18).cost(Dims(1, 1000, 18))
     assert mixed.params == 4 * 18 * 18 + 4 * 18  # projections only: no scale
+
+
+# -- gradients of the causal prefix product (a custom backward) ---------------------------
+
+
+def dense_causal_torch(layer: SpectralProductAttention, x: torch.Tensor) -> torch.Tensor:
+    """The causal layer as one differentiable dense float64 formula (no chunks, no loops):
+    ``P[t, f] = sum_{i <= t} T[f, i] x_i``, ``y_t = Re sum_f G[t, f] P_q P_k P_v``."""
+    b, n, _ = x.shape
+    h, d = layer.num_heads, layer.head_dim
+    qkv = (x @ layer.qkv.weight.T + layer.qkv.bias).view(b, n, 3, h, d)
+    tril = torch.ones(n, n, dtype=torch.float64).tril()
+    heads = []
+    for head, kind in enumerate(layer.head_transforms):
+        forward, inverse = (
+            torch.from_numpy(m).to(torch.complex128)
+            for m in transform_pair(kind, n, layer.normalize)
+        )
+        z = qkv[:, :, :, head].to(torch.complex128)  # (B, n, 3, d)
+        prefix = torch.einsum("ti,fi,bikc->kbtfc", tril.to(z.dtype), forward, z)
+        y = torch.einsum("tf,btfc->btc", inverse, prefix[0] * prefix[1] * prefix[2]).real
+        heads.append(y * (1.0 if layer.scale is None else layer.scale[head, :, 0]))
+    out = torch.stack(heads, dim=2).reshape(b, n, h * d)
+    return out @ layer.out_proj.weight.T + layer.out_proj.bias
+
+
+def layer_gradients(layer: torch.nn.Module, fn, x: torch.Tensor, cotangent: torch.Tensor):
+    x = x.detach().clone().requires_grad_(True)
+    params = [x, *layer.parameters()]
+    return torch.autograd.grad((fn(x) * cotangent).sum(), params)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: LSTAttention(12, 3, "dct", causal=True),
+        lambda: LSTAttention(12, 3, "dst", normalize=False, causal=True),
+        lambda: LSTAttention(12, 3, "mixed", causal=True),
+        lambda: MixedSpectralAttention(12, 4, causal=True),
+        lambda: HadamardAttention(8, 2, scale_by_sqrt=False, causal=True),
+    ],
+)
+def test_causal_gradients_equal_the_dense_formula(build) -> None:
+    """The custom backward (reverse chunks, prefix sums recovered by subtraction) against
+    autograd through the dense formula, for the input and every parameter."""
+    layer = randomise_scale(build())
+    x = torch.randn(2, 11, layer.hidden_dim, dtype=torch.float64)
+    cotangent = torch.randn(2, 11, layer.hidden_dim, dtype=torch.float64)
+    ours = layer_gradients(layer, layer, x, cotangent)
+    dense = layer_gradients(layer, lambda t: dense_causal_torch(layer, t), x, cotangent)
+    for got, expected in zip(ours, dense, strict=True):
+        torch.testing.assert_close(got, expected, atol=1e-10, rtol=1e-9)
+        assert got.abs().sum() > 0
+
+
+@pytest.mark.parametrize("family", ["cosine", "hadamard", "fourier"])
+def test_prefix_product_passes_gradcheck(family: str) -> None:
+    from specdsl.library.lst._mixing import PrefixProduct, _modulation, _operators
+
+    n = 10  # chunks of 4, 4, 2
+    qkv = torch.randn(3, 2, 2, 3, n, dtype=torch.float64, requires_grad=True)
+    forward_t, inverse = _operators(family, n, True, torch.float64, qkv.device)
+    signs = _modulation(2, 1, n, torch.float64, qkv.device) if family == "cosine" else None
+    assert torch.autograd.gradcheck(
+        lambda z: PrefixProduct.apply(z, forward_t, inverse, signs), (qkv,), eps=1e-6, atol=1e-6
+    )
+
+
+def test_causal_float32_gradient_stays_accurate_at_length_256() -> None:
+    """Backward recovers each chunk's starting sums by subtraction: the float32 gradient
+    must still match float64 closely (no drift over the 16 chunks)."""
+    layer = LSTAttention(16, 2, "dct", causal=True)
+    x = torch.randn(1, 256, 16)
+    cotangent = torch.randn(1, 256, 16)
+    single = layer_gradients(layer, layer, x, cotangent)[0]
+    double = layer_gradients(layer.double(), layer, x.double(), cotangent.double())[0]
+    error = (single.double() - double).abs().max() / double.abs().max()
+    assert error < 1e-5, error
+
+
+# -- activation memory: the formula equals what a training forward keeps ---------------
+
+
+def held_for_backward(layer: torch.nn.Module, x: torch.Tensor) -> int:
+    """Bytes a training-mode forward leaves allocated, net of its output (profiler)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    layer.train()
+    layer(x.clone()).sum().backward()  # build the per-length constants first
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        out = layer(x.clone())
+    held = sum(event.self_cpu_memory_usage for event in prof.events())
+    return held - out.untyped_storage().nbytes()
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        LSTAttentionConfig(hidden_dim=24, num_heads=4),
+        LSTAttentionConfig(hidden_dim=24, num_heads=4, causal=True),
+        LSTAttentionConfig(hidden_dim=24, num_heads=4, transform_type="hadamard"),
+        LSTAttentionConfig(hidden_dim=24, num_heads=4, transform_type="mixed", dropout=0.1),
+        LSTAttentionConfig(hidden_dim=24, num_heads=4, transform_type="mixed", causal=True),
+        MixedTransformAttentionConfig(hidden_dim=18, num_heads=3),
+        MixedTransformAttentionConfig(hidden_dim=18, num_heads=3, causal=True),
+    ],
+    ids=[
+        "dct",
+        "dct-causal",
+        "hadamard",
+        "mixed-dropout",
+        "mixed-causal",
+        "fft-mixed",
+        "fft-causal",
+    ],
+)
+def test_activation_bytes_equal_the_memory_kept_for_backward(config) -> None:
+    from specdsl.testing import build
+
+    layer = build(config)
+    for n in (13, 16):  # the Hadamard heads of mixed layers join the DCT pass at 16
+        x = torch.randn(2, n, config.hidden_dim, requires_grad=True)
+        expected = config.cost(Dims(2, n, config.hidden_dim)).activation_bytes
+        assert held_for_backward(layer, x) == expected, n
+
+
+def test_causal_memory_grows_linearly_with_length() -> None:
+    """Kept for backward: q, k, v and the prefix sums over the whole sequence, O(n) per
+    column (it used to be O(n^2) through checkpointed chunks that kept their inputs)."""
+    config = LSTAttentionConfig(hidden_dim=16, num_heads=2, learnable_scale=False, causal=True)
+    from specdsl.testing import build
+
+    layer = build(config)
+    short, long = (held_for_backward(layer, torch.randn(1, n, 16)) for n in (64, 128))
+    assert long == 2 * short

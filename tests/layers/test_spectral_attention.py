@@ -9,7 +9,11 @@ import torch
 import torch.nn.functional as F
 
 import specdsl
-from specdsl.library.spectral_attention import SpectralAttentionConfig
+from specdsl.library.spectral_attention import (
+    PerformerAttentionConfig,
+    SpectralAttentionConfig,
+    SpectralKernelAttentionConfig,
+)
 from specdsl.library.spectral_attention.modules import (
     KernelAttention,
     LinearAttention,
@@ -68,7 +72,7 @@ def dense_linear_attention(
         weights = weights * torch.ones(n, n, dtype=weights.dtype).tril()
     if mask is not None:
         weights = weights * mask[:, None, None, :]
-    out = (weights @ v) / weights.sum(-1, keepdim=True)
+    out = (weights @ v) / weights.sum(-1, keepdim=True).clamp_min(1e-12)  # as the layers
     out = out.transpose(1, 2).reshape(x.shape[0], n, -1)
     return out @ layer.out_proj.weight.T + layer.out_proj.bias
 
@@ -215,3 +219,77 @@ def test_bad_configs_are_spec_errors(call: str, message: str) -> None:
             f'hidden_dim: 16\ndefaults: {{kernel_attention: {{num_heads: 4}}}}\nlayers: "{call}"'
         )
     assert message in str(err.value)
+
+
+# -- causal chunks, gradients and the memory kept for backward ---------------------------
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_causal_chunks_equal_the_dense_formula(name: str) -> None:
+    """Length 37 runs as 3 chunks of 16 (padded to 48) or one of 37 for wide features."""
+    layer = LAYERS[name](True).double()
+    x = torch.randn(2, 37, 12, dtype=torch.float64)
+    mask = torch.ones(2, 37, dtype=torch.bool)
+    mask[1, 30:] = False
+    with torch.no_grad():
+        torch.testing.assert_close(
+            layer(x), dense_linear_attention(layer, x), atol=1e-10, rtol=1e-9
+        )
+        expected = dense_linear_attention(layer, x, mask)
+        torch.testing.assert_close(layer(x, mask=mask)[mask], expected[mask], atol=1e-10, rtol=1e-9)
+
+
+def test_causal_chunk_sizes() -> None:
+    from specdsl.library.spectral_attention import causal_chunk, causal_rows
+
+    assert causal_chunk(1000, 32, 32) == 32  # sqrt(F d)
+    assert causal_chunk(1000, 7, 4) == 16  # at least 16
+    assert causal_chunk(1000, 65**2, 32) == 256  # at most 256
+    assert causal_chunk(10, 32, 32) == 10  # one chunk for short inputs
+    assert (causal_rows(37, 7, 4), causal_rows(48, 7, 4), causal_rows(5, 7, 4)) == (48, 48, 5)
+
+
+@pytest.mark.parametrize("name", ["softmax", "relu", "polynomial", "spectral"])
+def test_causal_training_gradients(name: str) -> None:
+    """gradcheck over several chunks with a key mask (padded keys, training mode)."""
+    layer = LAYERS[name](True).double().train()
+    x = torch.randn(1, 21, 12, dtype=torch.float64, requires_grad=True)
+    mask = torch.ones(1, 21, dtype=torch.bool)
+    mask[0, 18:] = False
+    assert torch.autograd.gradcheck(
+        lambda t: layer(t, mask=mask), (x,), eps=1e-6, atol=1e-6, fast_mode=True
+    )
+
+
+def held_for_backward(layer: torch.nn.Module, x: torch.Tensor) -> int:
+    """Bytes a training-mode forward leaves allocated, net of its output (profiler)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    layer.train()
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        out = layer(x.clone())
+    held = sum(event.self_cpu_memory_usage for event in prof.events())
+    return held - out.untyped_storage().nbytes()
+
+
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize(
+    "config",
+    [
+        SpectralAttentionConfig(hidden_dim=24, num_heads=4),
+        SpectralAttentionConfig(hidden_dim=24, num_heads=3, num_features=40, head_dim=5),
+        PerformerAttentionConfig(hidden_dim=24, num_heads=4, generalized=True),
+        SpectralKernelAttentionConfig(hidden_dim=24, num_heads=4),
+    ],
+    ids=["softmax", "wide-features", "relu", "gaussian"],
+)
+def test_activation_bytes_equal_the_memory_kept_for_backward(config, causal: bool) -> None:
+    from specdsl.library import Dims
+    from specdsl.testing import build
+
+    config = config.model_copy(update={"causal": causal})
+    layer = build(config)
+    for n in (13, 40):
+        x = torch.randn(2, n, 24, requires_grad=True)
+        expected = config.cost(Dims(2, n, 24)).activation_bytes
+        assert held_for_backward(layer, x) == expected, n

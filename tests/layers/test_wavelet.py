@@ -83,12 +83,30 @@ def pywt_reference(module: WaveletMixing, x: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize("mode", ["pointwise", "channel", "level"])
 @pytest.mark.parametrize("causal", [False, True])
-@pytest.mark.parametrize("wavelet, levels, n", [("db2", 2, 30), ("haar", 3, 17), ("db4", 3, 12)])
+@pytest.mark.parametrize(
+    "wavelet, levels, n", [("db2", 2, 30), ("haar", 3, 17), ("db4", 3, 12), ("sym4", 2, 90)]
+)
 def test_matches_pywt_reference(mode: str, causal: bool, wavelet: str, levels: int, n: int) -> None:
     module = randomise(WaveletMixing(D, wavelet, levels, mode, causal=causal).double())
     x = torch.randn(2, n, D, dtype=torch.float64)
     np.testing.assert_allclose(
         module(x).detach().numpy(), pywt_reference(module, x.numpy()), atol=1e-12, rtol=0
+    )
+
+
+@pytest.mark.parametrize("mode", ["pointwise", "channel", "level"])
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("wavelet, levels, n", [("db4", 6, 70), ("coif5", 5, 40), ("haar", 9, 300)])
+def test_deep_decompositions_chain_stages_and_match_pywt(
+    mode: str, causal: bool, wavelet: str, levels: int, n: int
+) -> None:
+    """Deeper than one stage (``plan.stage_levels``): each stage transforms the previous
+    one's approximation, exactly pywt's recursion."""
+    module = randomise(WaveletMixing(D, wavelet, levels, mode, causal=causal).double())
+    assert len(module.plans(n)) > 1
+    x = torch.randn(2, n, D, dtype=torch.float64)
+    np.testing.assert_allclose(
+        module(x).detach().numpy(), pywt_reference(module, x.numpy()), atol=1e-11, rtol=0
     )
 
 
@@ -120,20 +138,29 @@ def test_causal_is_exact(mode: str, wavelet: str, n: int) -> None:
     assert_causal(module, torch.randn(2, n, D, dtype=torch.float64))
 
 
-def test_2d_matches_pywt_on_images_and_token_grids() -> None:
-    module = randomise(WaveletMixing2D(3, "db2", 2, "channel").double())
-    image = torch.randn(2, 3, 9, 7, dtype=torch.float64)
+def pywt_reference_2d(module: WaveletMixing2D, image: torch.Tensor) -> np.ndarray:
+    """pywt.wavedec2 -> per-subband scale or channel map -> pywt.waverec2, cropped."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        coeffs = pywt.wavedec2(image.numpy(), "db2", mode="symmetric", level=2, axes=(-2, -1))
+        warnings.simplefilter("ignore")  # pywt warns about levels deeper than it advises
+        coeffs = pywt.wavedec2(image.numpy(), module.wavelet, "symmetric", module.levels)
     weight = module.band_weight.detach().numpy()
-    mixed = [np.einsum("ce,bchw->behw", weight[0], coeffs[0])]
+    rule = "ce,bchw->behw" if module.mixing_mode == "channel" else "c,bchw->bchw"
+    mixed = [np.einsum(rule, weight[0], coeffs[0])]
     for level, details in enumerate(coeffs[1:]):
         first = 1 + 3 * level
-        mixed.append(
-            tuple(np.einsum("ce,bchw->behw", weight[first + k], d) for k, d in enumerate(details))
-        )
-    expected = pywt.waverec2(mixed, "db2", mode="symmetric", axes=(-2, -1))[..., :9, :7]
+        mixed.append(tuple(np.einsum(rule, weight[first + k], d) for k, d in enumerate(details)))
+    out = pywt.waverec2(mixed, module.wavelet, mode="symmetric", axes=(-2, -1))
+    return out[..., : image.shape[-2], : image.shape[-1]]
+
+
+@pytest.mark.parametrize("mode", ["subband", "channel"])
+def test_2d_matches_pywt_on_images_and_token_grids(mode: str) -> None:
+    """A small grid: dense plans (``subband``: the compact layout of filled slots only)."""
+    module = randomise(WaveletMixing2D(3, "db2", 2, mode).double())
+    image = torch.randn(2, 3, 9, 7, dtype=torch.float64)
+    (stage,) = module.stages(9, 7, image)
+    assert stage.plan_h.dense and stage.plan_w.dense and stage.packed == (mode == "subband")
+    expected = pywt_reference_2d(module, image)
     np.testing.assert_allclose(module(image).detach().numpy(), expected, atol=1e-12, rtol=0)
     tokens = torch.randn(2, 22, 3, dtype=torch.float64)
     height, width = grid_shape(22)
@@ -141,6 +168,29 @@ def test_2d_matches_pywt_on_images_and_token_grids() -> None:
     grid = torch.nn.functional.pad(tokens, (0, 0, 0, 3)).view(2, 5, 5, 3).permute(0, 3, 1, 2)
     from_grid = module(grid).permute(0, 2, 3, 1).reshape(2, 25, 3)[:, :22]
     torch.testing.assert_close(module(tokens), from_grid)
+
+
+@pytest.mark.parametrize("mode", ["subband", "channel"])
+def test_2d_matches_pywt_on_a_large_image(mode: str) -> None:
+    """Block products with separate end corrections (no dense matrix, no compact grid)."""
+    module = randomise(WaveletMixing2D(2, "db2", 2, mode).double())
+    image = torch.randn(1, 2, 30, 27, dtype=torch.float64)
+    (stage,) = module.stages(30, 27, image)
+    plans = (stage.plan_h, stage.plan_w)
+    assert not any(plan.dense for plan in plans) and all(plan.edges for plan in plans)
+    assert not stage.packed
+    expected = pywt_reference_2d(module, image)
+    np.testing.assert_allclose(module(image).detach().numpy(), expected, atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("mode", ["subband", "channel"])
+@pytest.mark.parametrize("size", [(40, 37), (9, 12)])
+def test_2d_deep_decompositions_chain_stages_and_match_pywt(mode, size) -> None:
+    module = randomise(WaveletMixing2D(2, "db8", 5, mode).double())
+    image = torch.randn(1, 2, *size, dtype=torch.float64)
+    assert len(module.stages(*size, image)) == 2  # db8: 3 levels per stage
+    expected = pywt_reference_2d(module, image)
+    np.testing.assert_allclose(module(image).detach().numpy(), expected, atol=1e-11, rtol=0)
 
 
 def test_2d_subband_scales() -> None:
@@ -160,6 +210,9 @@ CONFIGS = [
     WaveletMixingConfig(hidden_dim=D, wavelet="db2", mixing_mode="channel", causal=True),
     WaveletMixing2DConfig(channels=D),
     WaveletMixing2DConfig(channels=D, wavelet="haar", levels=3, mixing_mode="channel"),
+    WaveletMixingConfig(hidden_dim=D, wavelet="coif5", levels=5, mixing_mode="level"),
+    WaveletMixingConfig(hidden_dim=D, wavelet="db8", levels=7, mixing_mode="channel"),
+    WaveletMixing2DConfig(channels=D, wavelet="db8", levels=5),
 ]
 
 
@@ -173,8 +226,14 @@ def test_shape_dtype_and_gradients(config, dtype: torch.dtype) -> None:
     assert_gradients_flow(module, out.square().sum())
 
 
-@pytest.mark.parametrize("config", CONFIGS)
-@pytest.mark.parametrize("n", [16, 23])
+@pytest.mark.parametrize(
+    "config",
+    [
+        *CONFIGS,  # and a deep causal one, whose latency exceeds these lengths
+        WaveletMixingConfig(hidden_dim=D, wavelet="db8", levels=7, causal=True),
+    ],
+)
+@pytest.mark.parametrize("n", [16, 23, 150])
 def test_cost_matches(config, n: int) -> None:
     assert_cost_matches(config, batch=2, seq_len=n)
     assert config.cost(specdsl.library.Dims(1, n, D)).complexity == "O(n)"

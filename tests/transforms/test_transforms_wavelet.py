@@ -77,6 +77,18 @@ def test_short_signals_single_level_match_pywt(mode, n):
         assert rel_err(idwt(ca, cd, wavelet, mode), ref) < 1e-10
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_many_rows_single_level_match_pywt(mode):
+    """Enough rows for the column layout of the matrix products (_dwt._by_columns)."""
+    x = torch.randn(80, 37, dtype=torch.float64)
+    for wavelet in ("haar", "db4", "coif2"):
+        ca, cd = dwt(x, wavelet, mode)
+        ref_a, ref_d = pywt.dwt(x.numpy(), wavelet, mode)
+        assert rel_err(ca, ref_a) < 1e-10 and rel_err(cd, ref_d) < 1e-10
+        ref = pywt.idwt(ref_a, ref_d, wavelet, mode)
+        assert rel_err(idwt(ca, cd, wavelet, mode), ref) < 1e-10
+
+
 @pytest.mark.parametrize("wavelet", ["haar", "db3", "sym4", "coif2", "bior2.4"])
 @pytest.mark.parametrize("mode", ["symmetric", "periodization", "zero", "reflect", "periodic"])
 def test_wavedec2_waverec2_match_pywt(wavelet, mode):

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from specdsl.library.base import Cost, Dims, LayerConfig, fft_flops, register_layer
+from specdsl.library.blocks import dropout_cost
 from specdsl.library.fourier.costs import pair_matmul_flops
 
 AFNOActivation = Literal["gelu", "relu", "silu", "tanh"]
@@ -117,25 +118,37 @@ class AFNOMixingConfig(LayerConfig):
         )
 
     def cost(self, dims: Dims) -> Cost:
+        """Transforms, the block MLP, placing the result and the layer's own dropout.
+
+        Transforms (``modules._spectrum``): a real FFT over the hidden axis of every token
+        and back, a complex FFT over the sequence of ``J = max(ceil(mh/2), floor(mh/2) + 1)``
+        hidden columns and back. The block MLP: two pair matmuls per (batch, sequence
+        mode, block) row, bias and activation on both parts of the hidden layer, bias and
+        softshrink on the output; placing the result adds each directly placed bin (one
+        complex addition). Kept for backward: the input (the hidden-axis ``rfft`` keeps
+        it), the MLP input and the softshrink input
+        (``2 mh`` values per retained row each), the hidden layer before and after the
+        activation (``2 width`` values per block each), both ``(2 block, 2 width)`` real
+        pair weights per block, and the dropout mask when ``dropout > 0``.
+        """
         b, n, d = dims.batch, dims.seq_len, dims.hidden_dim
         modes_seq, modes_hidden, blocks, width = self.shape()
         block = modes_hidden // blocks
         kept = min(modes_seq, n // 2 + 1)
+        columns = max((modes_hidden + 1) // 2, modes_hidden // 2 + 1)
+        direct = (modes_hidden + 1) // 2 + int(2 * (modes_hidden // 2) == d)
         rows = b * kept * blocks  # one MLP application per (batch, sequence mode, block)
-        transforms = (
-            2 * b * d * fft_flops(n, real=True)  # rfft / irfft over the sequence
-            + 2 * b * kept * fft_flops(d)  # fft / ifft over hidden, retained modes only
-        )
-        # bias + activation on both parts of the hidden layer; bias + softshrink on the output
-        elementwise = rows * (4 * width + 4 * block)
+        transforms = 2 * b * n * fft_flops(d, real=True) + 2 * b * columns * fft_flops(n)
+        elementwise = rows * (4 * width + 4 * block) + 2 * b * kept * direct
+        kept_values = b * n * d + 4 * rows * (block + width) + 8 * blocks * block * width
         return Cost(
             params=2 * blocks * (2 * block * width + width + block),
             matmul_flops=pair_matmul_flops(rows, block, width)
             + pair_matmul_flops(rows, width, block),
             other_flops=transforms + elementwise,
-            activation_bytes=2 * rows * (2 * width + block) * dims.dtype_bytes,
+            activation_bytes=kept_values * dims.dtype_bytes,
             complexity="O(n log n)",
-        )
+        ) + dropout_cost(dims, self.dropout)
 
 
 __all__ = ["AFNOMixingConfig"]

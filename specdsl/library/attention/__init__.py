@@ -70,14 +70,23 @@ class StandardAttentionConfig(AttentionLayerConfig):
     causal: bool = False
 
     def cost(self, dims: Dims) -> Cost:
+        """Projections plus ``scaled_dot_product_attention``.
+
+        Kept for backward, besides the projections' inputs (the attention output is the
+        output projection's input): without dropout, q, k, v (one storage) and the per-row
+        softmax statistics (``B H n``); with dropout (training), PyTorch runs the explicit
+        kernel, which keeps q, k, v plus three ``(B, H, n, n)`` tensors: the softmax, the
+        dropout mask and the dropped weights.
+        """
         b, n, h = dims.batch, dims.seq_len, self.num_heads
+        qkv = 3 * b * n * self.inner_dim
+        kept = qkv + (3 * b * h * n * n if self.dropout else b * h * n)
         scores = Cost(
             matmul_flops=sdpa_flops(dims, h, self.resolved_head_dim),
             # other_flops = 5 B H n^2: scale, mask/bias add, and softmax's max, exp, sum-divide
-            # per score (docs/layers/attention_family.md).
-            other_flops=5 * b * h * n * n,
-            # q, k, v, the attention output and the per-row softmax statistics.
-            activation_bytes=(4 * b * n * dims.hidden_dim + b * h * n) * dims.dtype_bytes,
+            # per score (docs/layers/attention_family.md); dropout adds its mask product.
+            other_flops=(6 if self.dropout else 5) * b * h * n * n,
+            activation_bytes=kept * dims.dtype_bytes,
             complexity="O(n^2)",
         )
         return projections_cost(dims, self.inner_dim) + scores

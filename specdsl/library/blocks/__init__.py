@@ -41,8 +41,13 @@ def _elementwise(dims: Dims, per_token: int, flops_per_element: int, saved: bool
 
 
 def norm_cost(dims: Dims) -> Cost:
-    """One ``nn.LayerNorm(D)`` on every token: ``2 D`` parameters, 7 FLOPs per element."""
-    return Cost(params=2 * dims.hidden_dim) + _elementwise(dims, dims.hidden_dim, LAYER_NORM_FLOPS)
+    """One ``nn.LayerNorm(D)`` on every token: ``2 D`` parameters, 7 FLOPs per element.
+
+    Kept for backward: its input and the per-token mean and reciprocal deviation.
+    """
+    stats = Cost(activation_bytes=2 * dims.batch * dims.seq_len * dims.dtype_bytes)
+    own = Cost(params=2 * dims.hidden_dim) + stats
+    return own + _elementwise(dims, dims.hidden_dim, LAYER_NORM_FLOPS)
 
 
 def ffn_cost(dims: Dims, ffn_hidden_dim: int) -> Cost:
@@ -92,9 +97,7 @@ def gate_cost(dims: Dims, branches: int) -> Cost:
     return linear_cost(dims, d, branches) + softmax + weighted_sum + stacked
 
 
-def standard_block_cost(
-    dims: Dims, mixer: Cost, ffn_hidden_dim: int, dropout: float = 0.0
-) -> Cost:
+def standard_block_cost(dims: Dims, mixer: Cost, ffn_hidden_dim: int, dropout: float = 0.0) -> Cost:
     """The default pre-norm block: ``mixer`` plus two LayerNorms, the FFN, two residuals and
     the block's dropout (training mode)."""
     own = norm_cost(dims) * 2 + ffn_cost(dims, ffn_hidden_dim) + residual_cost(dims)

@@ -10,6 +10,7 @@ exactly causal convolution with the causal half of its impulse response at
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -19,20 +20,65 @@ from specdsl.library.fourier.costs import causal_conv_cost, pair_matmul_flops
 
 FNOActivation = Literal["gelu", "relu", "silu", "tanh", "identity"]
 
+#: How many times more FLOP/s a matrix product runs than a real FFT: the 1-D spectral
+#: convolution transforms by matrix products while their FLOPs stay under this multiple
+#: of the FFTs' (:func:`uses_truncated_dft`). Measured on one CPU thread (B = 8, D = 256):
+#: the products stay faster up to about 17x the FFTs' FLOPs at n = 512, beyond 16x at
+#: n = 8192.
+GEMM_OVER_FFT = 16
+
+
+def uses_truncated_dft(n: int, kept: int) -> bool:
+    """Whether :class:`SpectralConv1d` computes its ``kept`` bins of a length-``n`` input
+    (and the inverse) as matrix products with the truncated DFT: ``4 kept n`` FLOPs per
+    channel and direction, against ``GEMM_OVER_FFT`` times a real FFT's ``2.5 n log2 n``
+    (so for ``kept <= 10 log2 n``: always for a fixed ``modes`` once ``n`` is large)."""
+    return 4 * kept * n <= GEMM_OVER_FFT * fft_flops(n, real=True)
+
+
+def spectral_input_kept(n: int, modes: int) -> bool:
+    """Whether :class:`SpectralConv1d` keeps its input for backward at length ``n``: its
+    ``rfft`` does (the FFT path); the truncated-DFT products with constants do not."""
+    return not uses_truncated_dft(n, min(modes, n // 2 + 1))
+
+
+def _mode_products(
+    batch: int, kept: int, c_in: int, c_out: int, dtype_bytes: int, weight_copies: bool = False
+) -> Cost:
+    """The complex ``c_in x c_out`` product of every kept mode, two real batched products
+    (``_spectral.mode_product``): :func:`pair_matmul_flops` per mode, one subtraction and
+    one addition per complex output value. Kept for backward: the ``(kept, 2B, c_in)``
+    copy of the spectrum and, with ``weight_copies``, the real and imaginary weights of
+    the kept modes (copied when the kept modes are not contiguous in the parameter)."""
+    weights = 2 * kept * c_in * c_out if weight_copies else 0
+    return Cost(
+        matmul_flops=pair_matmul_flops(batch, c_in, c_out) * kept,
+        other_flops=2 * batch * kept * c_out,
+        activation_bytes=(2 * batch * kept * c_in + weights) * dtype_bytes,
+    )
+
 
 def spectral_conv_cost(
     batch: int, n: int, c_in: int, c_out: int, modes: int, dtype_bytes: int = 4
 ) -> Cost:
-    """:class:`SpectralConv1d` on ``(batch, n, c_in)``: rfft per input channel, one complex
-    ``c_in x c_out`` product per retained mode (a pair matmul), irfft per output channel."""
+    """:class:`SpectralConv1d` on ``(batch, n, c_in)``: the ``kept`` lowest bins of every
+    input channel, one complex ``c_in x c_out`` product per kept mode, the inverse for
+    every output channel.
+
+    The transforms are matrix products with the truncated DFT when
+    :func:`uses_truncated_dft` (``2 batch (2 kept) n c`` FLOPs each way, ``O(n)`` at a
+    fixed number of modes), else a real FFT per channel each way. The input, which the
+    ``rfft`` keeps (:func:`spectral_input_kept`), is not counted here: the caller knows
+    whether the same tensor is kept anyway.
+    """
     kept = min(modes, n // 2 + 1)
-    return Cost(
-        params=2 * c_in * c_out * modes,
-        matmul_flops=pair_matmul_flops(batch, c_in, c_out) * kept,
-        other_flops=batch * (c_in + c_out) * fft_flops(n, real=True),
-        activation_bytes=2 * batch * kept * c_in * dtype_bytes,  # the kept spectrum
-        complexity="O(n log n)",
-    )
+    products = _mode_products(batch, kept, c_in, c_out, dtype_bytes)
+    if uses_truncated_dft(n, kept):
+        transforms = Cost(matmul_flops=4 * batch * kept * n * (c_in + c_out))
+    else:
+        other = batch * (c_in + c_out) * fft_flops(n, real=True)
+        transforms = Cost(other_flops=other, complexity="O(n log n)")
+    return Cost(params=2 * c_in * c_out * modes) + products + transforms
 
 
 def causal_spectral_cost(
@@ -40,32 +86,44 @@ def causal_spectral_cost(
 ) -> Cost:
     """Causal :class:`SpectralConv1d`: the kernel ``irfft`` (``c_in c_out`` transforms of
     ``length``, a ``(ceil(length/2), c_in, c_out)`` kernel) and the exact causal convolution
-    with it."""
+    with it.
+
+    Nothing is kept for backward: the convolution runs under activation checkpointing
+    (the kernel and every tensor derived from it are recomputed in the backward pass);
+    the input it keeps is counted where it is shared (see
+    :meth:`FourierNeuralOperatorConfig.cost`).
+    """
     kernel = Cost(
         params=2 * c_in * c_out * modes,
         other_flops=c_in * c_out * fft_flops(length, real=True),
-        activation_bytes=(length + 1) // 2 * c_in * c_out * dtype_bytes,
     )
-    return kernel + causal_conv_cost(batch, n, c_in, c_out, dtype_bytes)
+    conv = causal_conv_cost(batch, n, c_in, c_out, dtype_bytes)
+    return kernel + replace(conv, activation_bytes=0)
 
 
 def spectral_conv2d_cost(
     batch: int, side: int, c_in: int, c_out: int, modes: int, dtype_bytes: int = 4
 ) -> Cost:
     """:class:`SpectralConv2d` on a ``side x side`` grid: ``rfft2`` per input channel (real
-    FFTs along rows, complex ones along the ``side//2 + 1`` kept columns), one pair matmul
-    per retained mode (``min(modes, ceil(side/2)) + min(modes, side//2)`` rows times
-    ``min(modes, side//2 + 1)`` columns), ``irfft2`` per output channel."""
+    FFTs along rows, complex ones along the ``side//2 + 1`` kept columns), one complex
+    product per retained mode (``min(modes, ceil(side/2)) + min(modes, side//2)`` rows
+    times ``min(modes, side//2 + 1)`` columns), ``irfft2`` per output channel.
+
+    Kept for backward: the input grid (``rfft2`` keeps it), the retained spectrum as real
+    pairs and, when fewer than ``modes`` columns exist (``side // 2 + 1 < modes``), the
+    copied weights of the retained modes.
+    """
     rows = min(modes, (side + 1) // 2) + min(modes, side // 2)
-    kept = rows * min(modes, side // 2 + 1)
+    cols = min(modes, side // 2 + 1)
+    kept = rows * cols
     per_channel = side * fft_flops(side, real=True) + (side // 2 + 1) * fft_flops(side)
-    return Cost(
+    transforms = Cost(
         params=4 * c_in * c_out * modes * modes,
-        matmul_flops=pair_matmul_flops(batch, c_in, c_out) * kept,
         other_flops=batch * (c_in + c_out) * per_channel,
-        activation_bytes=2 * batch * kept * c_in * dtype_bytes,
         complexity="O(n log n)",
     )
+    grid = Cost(activation_bytes=batch * side * side * c_in * dtype_bytes)
+    return transforms + grid + _mode_products(batch, kept, c_in, c_out, dtype_bytes, cols < modes)
 
 
 @register_layer(
@@ -108,22 +166,32 @@ class FourierNeuralOperatorConfig(LayerConfig):
         return self
 
     def cost(self, dims: Dims) -> Cost:
+        """Both paths, their sum and the activation.
+
+        Kept for backward: the input (once: by the linear path, the ``rfft`` of the 1-D
+        FFT path or the checkpointed causal convolution; the 2-D path keeps its own padded
+        grid), what the spectral path keeps, and the activation's input or output
+        (``B N D`` values unless ``identity``).
+        """
         b, n, d = dims.batch, dims.seq_len, dims.hidden_dim
-        total = Cost(other_flops=b * n * d)  # the activation
-        if self.use_spectral_conv:
-            if self.use_2d and self.spatial_dim is not None:
-                total += spectral_conv2d_cost(
-                    b, self.spatial_dim, d, d, self.modes, dims.dtype_bytes
-                )
-            elif self.causal:
-                length = self.max_sequence_length or n
-                total += causal_spectral_cost(b, n, d, d, self.modes, length, dims.dtype_bytes)
-            else:
-                total += spectral_conv_cost(b, n, d, d, self.modes, dims.dtype_bytes)
-        if self.use_linear:
-            total += linear_cost(dims, d, d)
-        if self.use_spectral_conv and self.use_linear:
-            total += Cost(other_flops=b * n * d)  # the sum of both paths
+        tokens = b * n * d
+        spectral, one_d = self.use_spectral_conv, not self.use_2d
+        keeps_input = self.use_linear or (
+            spectral and one_d and (self.causal or spectral_input_kept(n, self.modes))
+        )
+        kept = tokens * (int(keeps_input) + int(self.activation != "identity"))
+        total = Cost(other_flops=tokens, activation_bytes=kept * dims.dtype_bytes)
+        if spectral and self.use_2d and self.spatial_dim is not None:
+            total += spectral_conv2d_cost(b, self.spatial_dim, d, d, self.modes, dims.dtype_bytes)
+        elif spectral and self.causal:
+            length = self.max_sequence_length or n
+            total += causal_spectral_cost(b, n, d, d, self.modes, length, dims.dtype_bytes)
+        elif spectral:
+            total += spectral_conv_cost(b, n, d, d, self.modes, dims.dtype_bytes)
+        if self.use_linear:  # its input is counted above
+            total += replace(linear_cost(dims, d, d), activation_bytes=0)
+        if spectral and self.use_linear:
+            total += Cost(other_flops=tokens)  # the sum of both paths
         return total
 
 

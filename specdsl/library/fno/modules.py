@@ -1,9 +1,15 @@
 """Fourier neural operator layers: spectral convolutions, the FNO token mixer and block.
 
-Complex weights are stored as real pairs (index 0 real part, 1 imaginary part) and the
-complex products run as one real ``einsum`` each
-(:func:`specdsl.library.fourier.spectral.pair_matmul`), so ``FlopCounterMode`` measures
-the full real work. Inputs are channels-last: ``(B, N, C)`` and ``(B, H, W, C)``.
+Complex weights are stored as real pairs (index 0 real part, 1 imaginary part); the
+per-mode complex products are two real batched matrix products on views of them
+(:func:`specdsl.library.fno._spectral.mode_product`), so ``FlopCounterMode`` measures the
+full real work and no weight-sized tensor is built per forward. Inputs are channels-last:
+``(B, N, C)`` and ``(B, H, W, C)``.
+
+The 1-D convolution keeps few modes of long sequences: there the truncated DFT and its
+inverse are two matrix products with cached ``(2 kept, N)`` matrices
+(:func:`specdsl.library.fno.uses_truncated_dft` decides, from ``N`` and the kept modes
+alone, so the cost formula follows the same path), otherwise ``rfft``/``irfft``.
 """
 
 from __future__ import annotations
@@ -13,12 +19,13 @@ from typing import Self
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
 
 from specdsl.compiler.blocks import ResidualBlock
-from specdsl.library.fno import FourierNeuralOperatorConfig
+from specdsl.library.fno import FourierNeuralOperatorConfig, uses_truncated_dft
+from specdsl.library.fno._spectral import mode_product, truncated_dft
 from specdsl.library.fourier.causal import causal_conv
 from specdsl.library.fourier.checks import check_choice, check_int
-from specdsl.library.fourier.spectral import complex_matmul
 
 ACTIVATIONS = {
     "gelu": F.gelu,
@@ -32,6 +39,23 @@ ACTIVATIONS = {
 def _spectral_weight(*shape: int) -> nn.Parameter:
     """Real/imaginary pair ``(2, *shape)`` with the usual FNO scale ``1 / (c_in c_out)``."""
     return nn.Parameter(torch.rand(2, *shape) / (shape[-2] * shape[-1]))
+
+
+def _as_pairs(spectrum: Tensor) -> Tensor:
+    """``(B, *modes, C)`` complex -> ``(*modes, 2, B, C)`` real view (no copy)."""
+    pairs = torch.view_as_real(spectrum)  # (B, *modes, C, 2)
+    last = pairs.dim() - 1
+    return pairs.permute(*range(1, last - 1), last, 0, last - 1)
+
+
+def _as_complex(real: Tensor, imag: Tensor) -> Tensor:
+    """``real + i imag`` without saving either for backward (``torch.complex`` keeps both)."""
+    return torch.view_as_complex(torch.stack((real, imag), dim=-1))
+
+
+def _needs_grad(*tensors: Tensor) -> bool:
+    """Whether autograd records an operation on ``tensors`` (grad mode on, one needs grad)."""
+    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
 
 
 class SpectralConv1d(nn.Module):
@@ -58,13 +82,26 @@ class SpectralConv1d(nn.Module):
         self.weight = _spectral_weight(modes, in_channels, out_channels)
 
     def forward(self, x: Tensor) -> Tensor:
-        """``(B, N, in_channels) -> (B, N, out_channels)``."""
-        n = x.shape[1]
+        """``(B, N, in_channels) -> (B, N, out_channels)``.
+
+        Few kept modes (:func:`~specdsl.library.fno.uses_truncated_dft`): the kept bins
+        are ``analysis @ x`` and the output ``synthesis @ products`` (matrix products with
+        cached constants); otherwise ``rfft``, the products, ``irfft(n=N)`` (which fills
+        the dropped bins with zeros).
+        """
+        batch, n, _ = x.shape
         kept = min(self.modes, n // 2 + 1)
-        spectrum = torch.fft.rfft(x, dim=1)[:, :kept]
-        weight = self.weight[:, :kept]
-        product = complex_matmul("bki,kio->bko", spectrum, weight[0], weight[1])
-        return torch.fft.irfft(product, n=n, dim=1)
+        weight = self.weight.to(x.dtype)
+        if uses_truncated_dft(n, kept):
+            analysis, synthesis = truncated_dft(n, kept, x.dtype, x.device)
+            spectrum = torch.bmm(analysis.expand(batch, -1, -1), x)  # (B, 2K, C): Re; Im
+            pairs = spectrum.unflatten(1, (2, kept)).permute(2, 1, 0, 3)
+            real, imag = mode_product(pairs, weight[0, :kept], weight[1, :kept])
+            product = torch.stack((real, imag), dim=1).permute(2, 1, 0, 3)  # (B, 2, K, O)
+            return torch.bmm(synthesis.expand(batch, -1, -1), product.flatten(1, 2))
+        pairs = _as_pairs(torch.fft.rfft(x, dim=1)[:, :kept])
+        real, imag = mode_product(pairs, weight[0, :kept], weight[1, :kept])
+        return torch.fft.irfft(_as_complex(real, imag).transpose(0, 1), n=n, dim=1)
 
     def impulse_response(self, length: int, dtype: torch.dtype | None = None) -> Tensor:
         """Causal half of the convolution kernel at ``length``: ``(ceil(length/2), in, out)``.
@@ -78,8 +115,22 @@ class SpectralConv1d(nn.Module):
 
     def causal_forward(self, x: Tensor, length: int | None = None) -> Tensor:
         """Exactly causal version: convolve with :meth:`impulse_response` at ``length``
-        (default the input length)."""
-        return causal_conv(x, self.impulse_response(length or x.shape[1], x.dtype))
+        (default the input length).
+
+        The kernel and everything derived from it (``O(length C_in C_out)`` values) are
+        recomputed in the backward pass instead of being kept: when autograd records,
+        the convolution runs under :func:`torch.utils.checkpoint.checkpoint`, which keeps
+        only ``x`` (and the weight).
+        """
+        length = length or x.shape[1]
+        if _needs_grad(x, self.weight):
+            return checkpoint(
+                self._causal, x, length, use_reentrant=False, preserve_rng_state=False
+            )
+        return self._causal(x, length)
+
+    def _causal(self, x: Tensor, length: int) -> Tensor:
+        return causal_conv(x, self.impulse_response(length, x.dtype))
 
 
 class SpectralConv2d(nn.Module):
@@ -116,15 +167,23 @@ class SpectralConv2d(nn.Module):
         top, bottom = min(self.modes1, (h + 1) // 2), min(self.modes1, h // 2)
         cols = min(self.modes2, w // 2 + 1)
         spectrum = torch.fft.rfft2(x, dim=(1, 2))
-        chosen = torch.cat((spectrum[:, :top, :cols], spectrum[:, h - bottom :, :cols]), dim=1)
-        weight = torch.cat(
-            (self.weight1[:, :top, :cols], self.weight2[:, self.modes1 - bottom :, :cols]), dim=1
-        )
-        product = complex_matmul("bxyi,xyio->bxyo", chosen, weight[0], weight[1])
-        zeros = product.new_zeros(batch, h - top - bottom, cols, self.out_channels)
-        rows = torch.cat((product[:, :top], zeros, product[:, top:]), dim=1)
-        rest = product.new_zeros(batch, h, w // 2 + 1 - cols, self.out_channels)
-        return torch.fft.irfft2(torch.cat((rows, rest), dim=2), s=(h, w), dim=(1, 2))
+        weight1 = self.weight1.to(x.dtype)[:, :top, :cols]
+        weight2 = self.weight2.to(x.dtype)[:, self.modes1 - bottom :, :cols]
+        parts = [self._rows(spectrum[:, :top, :cols], weight1)]
+        if bottom:
+            zeros = parts[0].new_zeros(batch, h - top - bottom, cols, self.out_channels)
+            parts += [zeros, self._rows(spectrum[:, h - bottom :, :cols], weight2)]
+        # irfft2 zero-fills the columns from ``cols`` to ``w // 2 + 1``
+        return torch.fft.irfft2(torch.cat(parts, dim=1), s=(h, w), dim=(1, 2))
+
+    @staticmethod
+    def _rows(spectrum: Tensor, weight: Tensor) -> Tensor:
+        """Per-mode products of ``(B, rows, cols, C_in)`` complex bins with ``weight``
+        ``(2, rows, cols, C_in, C_out)``: ``(B, rows, cols, C_out)`` complex."""
+        rows, cols = spectrum.shape[1:3]
+        pairs = _as_pairs(spectrum).flatten(0, 1)  # (rows * cols, 2, B, C_in)
+        real, imag = mode_product(pairs, weight[0].flatten(0, 1), weight[1].flatten(0, 1))
+        return _as_complex(real, imag).unflatten(0, (rows, cols)).permute(2, 0, 1, 3)
 
 
 class FourierNeuralOperator(nn.Module):
@@ -213,16 +272,22 @@ class FourierNeuralOperator(nn.Module):
         if n > side * side:
             raise ValueError(f"use_2d: {n} tokens do not fit a {side} x {side} grid")
         grid = F.pad(x, (0, 0, 0, side * side - n)).view(batch, side, side, d)
-        return conv(grid).reshape(batch, side * side, d)[:, :n]
+        # a tensor of its own: a slice would keep the whole grid alive for the activation
+        return conv(grid).reshape(batch, side * side, d)[:, :n].contiguous()
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         """Mix ``x`` ``(B, N, D)``; ``mask`` is unused (padded positions arrive zeroed)."""
-        out = None
-        if self.spectral_conv is not None:
-            out = self.spectral(x)
+        weight = bias = None
         if self.linear is not None:
-            linear = F.linear(x, self.linear.weight.to(x.dtype), self.linear.bias.to(x.dtype))
-            out = linear if out is None else out + linear
+            weight, bias = self.linear.weight.to(x.dtype), self.linear.bias.to(x.dtype)
+        if self.spectral_conv is None:
+            out = F.linear(x, weight, bias)
+        else:
+            out = self.spectral(x)
+            if weight is not None:  # K x + W x in one product (addmm), then the bias
+                d = self.hidden_dim
+                summed = torch.addmm(out.reshape(-1, d), x.reshape(-1, d), weight.T)
+                out = summed.view(out.shape).add_(bias)
         return ACTIVATIONS[self.activation](out)
 
 

@@ -3,6 +3,10 @@
 All four layers compute the real part of a DFT of the input (no parameters). FLOP counts
 follow docs/layers/fourier_family.md: ``fft_flops(N)`` = ``5 N log2 N`` for a complex FFT,
 ``fft_flops(N, real=True)`` = ``2.5 N log2 N`` for a real-input one, per transform.
+``activation_bytes`` is 0: the real part of a DFT is a symmetric linear map whose
+gradient is the same map of the output gradient, so nothing is kept for backward
+(``specdsl.library.fourier.spectral.real_dft``; ``fft2`` on a real input keeps nothing
+either).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from specdsl.library.base import Cost, Dims, LayerConfig, fft_flops, register_layer
+from specdsl.library.blocks import dropout_cost
 
 FFTNorm = Literal["ortho", "forward", "backward"]
 _REFERENCE = "Lee-Thorp et al., FNet: Mixing Tokens with Fourier Transforms, NAACL 2022"
@@ -40,10 +45,6 @@ def fft2_flops(dims: Dims) -> int:
     return b * (n * fft_flops(d, real=True) + d * fft_flops(n))
 
 
-def _mixing_cost(other_flops: int) -> Cost:
-    return Cost(other_flops=other_flops, activation_bytes=0, complexity="O(n log n)")
-
-
 class FourierLayerConfig(LayerConfig):
     """Fields shared by the FNet-family layers."""
 
@@ -52,6 +53,11 @@ class FourierLayerConfig(LayerConfig):
     norm_eps: float = Field(default=1e-5, gt=0.0)
     energy_tolerance: float = Field(default=1e-4, gt=0.0)
     fft_norm: FFTNorm = "ortho"
+
+    def mixing_cost(self, dims: Dims, other_flops: int) -> Cost:
+        """The transforms keep nothing for backward; the layer's own dropout keeps its mask."""
+        mixing = Cost(other_flops=other_flops, complexity="O(n log n)")
+        return mixing + dropout_cost(dims, self.dropout)
 
 
 @register_layer(
@@ -78,7 +84,7 @@ class FourierMixingConfig(FourierLayerConfig):
         return self
 
     def cost(self, dims: Dims) -> Cost:
-        return _mixing_cost(fft2_flops(dims))
+        return self.mixing_cost(dims, real_dft_flops(dims, sequence=True, hidden=True))
 
 
 @register_layer(
@@ -94,7 +100,7 @@ class FourierMixing1DConfig(FourierLayerConfig):
     """Real part of the DFT over the sequence axis only."""
 
     def cost(self, dims: Dims) -> Cost:
-        return _mixing_cost(real_dft_flops(dims, sequence=True, hidden=False))
+        return self.mixing_cost(dims, real_dft_flops(dims, sequence=True, hidden=False))
 
 
 @register_layer(
@@ -113,8 +119,8 @@ class RealFourierMixingConfig(FourierLayerConfig):
 
     def cost(self, dims: Dims) -> Cost:
         if not self.use_real_fft:
-            return _mixing_cost(fft2_flops(dims))
-        return _mixing_cost(real_dft_flops(dims, sequence=True, hidden=True))
+            return self.mixing_cost(dims, fft2_flops(dims))
+        return self.mixing_cost(dims, real_dft_flops(dims, sequence=True, hidden=True))
 
 
 @register_layer(
@@ -140,7 +146,7 @@ class SeparableFourierMixingConfig(FourierLayerConfig):
         return self
 
     def cost(self, dims: Dims) -> Cost:
-        return _mixing_cost(real_dft_flops(dims, self.mix_sequence, self.mix_features))
+        return self.mixing_cost(dims, real_dft_flops(dims, self.mix_sequence, self.mix_features))
 
 
 __all__ = [

@@ -23,21 +23,26 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from specdsl.library.fourier.costs import DENSE_BLOCK, DEPTHWISE_BLOCK, causal_plan
+from specdsl.library.fourier.lean import rfftn
 from specdsl.library.fourier.spectral import cached, complex_matmul
 
 
 @cached
-def _lags(b: int, device: torch.device) -> tuple[Tensor, Tensor]:
-    """Index ``max(t - u, 0)`` and mask ``t >= u`` of a ``b x b`` lower-triangular Toeplitz."""
+def _lags(b: int, device: torch.device) -> Tensor:
+    """``t - u`` where ``t >= u``, else ``b``: rows of a ``b x b`` lower-triangular Toeplitz
+    matrix read from a kernel whose row ``b`` is zero."""
     lag = torch.arange(b, device=device)[:, None] - torch.arange(b, device=device)[None, :]
-    return lag.clamp(min=0), lag >= 0
+    return torch.where(lag >= 0, lag, b)
 
 
 def _toeplitz(kernel: Tensor, b: int) -> Tensor:
-    """``T[t, u] = kernel[t - u]`` for ``t >= u``, else exactly 0: ``(b, b, *kernel.shape[1:])``."""
-    index, keep = _lags(b, kernel.device)
-    keep = keep.view(b, b, *([1] * (kernel.dim() - 1)))
-    return kernel[index] * keep.to(kernel.dtype)
+    """``T[t, u] = kernel[t - u]`` for ``t >= u``, else exactly 0: ``(b, b, *kernel.shape[1:])``.
+
+    One gather from the first ``b`` lags with a zero row appended (autograd keeps only the
+    cached index).
+    """
+    padded = F.pad(kernel[:b], (0, 0) * (kernel.dim() - 1) + (0, 1))
+    return padded[_lags(b, kernel.device)]
 
 
 def causal_conv(x: Tensor, kernel: Tensor) -> Tensor:
@@ -63,7 +68,7 @@ def causal_conv(x: Tensor, kernel: Tensor) -> Tensor:
     kernel = F.pad(kernel, (0, 0) * (kernel.dim() - 1) + (0, m - kernel.shape[0]))
     x = F.pad(x, (0, 0, 0, m - n))
     blocks = x.view(batch, m // b, b, c_in)
-    toeplitz = _toeplitz(kernel[:b], b)
+    toeplitz = _toeplitz(kernel, b)
     if dense:
         y = torch.einsum("tuio,bjui->bjto", toeplitz, blocks)
     else:
@@ -74,8 +79,8 @@ def causal_conv(x: Tensor, kernel: Tensor) -> Tensor:
         s = b << level
         pairs = m // (2 * s)
         left = x.view(batch, pairs, 2, s, c_in)[:, :, 0]
-        spectrum = torch.fft.rfft(left, n=2 * s, dim=2)
-        response = torch.fft.rfft(kernel[: 2 * s], n=2 * s, dim=0)
+        spectrum = rfftn(left, (2,), "backward", (2 * s,))
+        response = rfftn(kernel[: 2 * s], (0,), "backward", (2 * s,))
         if dense:
             product = complex_matmul("bpfi,fio->bpfo", spectrum, response.real, response.imag)
         else:

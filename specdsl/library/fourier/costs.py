@@ -41,12 +41,18 @@ def causal_plan(n: int, block: int) -> tuple[int, int, int]:
 
 
 def causal_conv_cost(
-    batch: int, n: int, c_in: int, c_out: int | None = None, dtype_bytes: int = 4
+    batch: int,
+    n: int,
+    c_in: int,
+    c_out: int | None = None,
+    dtype_bytes: int = 4,
+    kernel_grad: bool = True,
 ) -> Cost:
     """Cost of :func:`specdsl.library.fourier.causal.causal_conv` (kernel given).
 
     ``c_out=None``: a per-channel (depthwise) kernel over ``c_in`` channels; otherwise a
-    channel-mixing kernel ``(lags, c_in, c_out)``.
+    channel-mixing kernel ``(lags, c_in, c_out)``. ``kernel_grad``: whether the kernel
+    requires grad (the input always does).
 
     * base: every block of ``b`` samples times a lower-triangular ``b x b`` Toeplitz matrix,
       one ``einsum`` (a matrix product): ``2 B m b C`` (depthwise) or ``2 B m b c_in c_out``;
@@ -56,8 +62,16 @@ def causal_conv_cost(
       (``6 B P (s+1) C``) or a channel-mixing pair matmul (:func:`pair_matmul_flops`),
       and adding the stage to the output costs ``B m c_out``.
 
-    ``activation_bytes``: the Toeplitz blocks, the padded input and, per stage, the complex
-    spectra of the left halves and of the kernel (all kept for the backward pass).
+    ``activation_bytes`` counts the tensors autograd keeps (the real FFTs keep nothing,
+    :func:`specdsl.library.fourier.lean.rfftn`; the Toeplitz gather keeps a cached index):
+
+    * the ``einsum``'s operands: the Toeplitz blocks (``b^2`` kernels) and, when the kernel
+      requires grad, the padded input (``B m c_in``);
+    * per stage with ``f = s + 1`` bins: depthwise, the kernel's spectrum (``2 f C``) and,
+      when the kernel requires grad, the input's (``2 f B P C``); channel-mixing, the pair
+      weight (``4 f c_in c_out``), the product's real/imaginary storage (``2 f B P c_out``,
+      kept by ``torch.complex``) and, when the kernel requires grad, the input's pairs
+      (``2 f B P c_in``).
     """
     dense = c_out is not None
     out = c_out if dense else c_in
@@ -67,12 +81,16 @@ def causal_conv_cost(
     other = 0
     if b == 1 and not dense:  # n == 1: einsum has nothing to contract, a plain product
         matmul, other = 0, batch * c_in
-    kept = b * b * kernels + batch * m * c_in  # values kept for backward
+    kept = b * b * kernels + batch * m * c_in * kernel_grad  # values kept for backward
     for level in range(levels):
         s = b << level
         pairs = m // (2 * s)
         bins = s + 1
-        kept += 2 * bins * (batch * pairs * c_in + kernels)
+        inputs = 2 * bins * batch * pairs * c_in * kernel_grad
+        if dense:
+            kept += inputs + 4 * bins * kernels + 2 * bins * batch * pairs * out
+        else:
+            kept += inputs + 2 * bins * kernels
         other += (batch * pairs * (c_in + out) + kernels) * fft_flops(2 * s, real=True)
         other += batch * m * out  # adding the stage's contribution
         if dense:

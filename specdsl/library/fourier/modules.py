@@ -1,9 +1,9 @@
 """Fourier token mixers (FNet family): torch modules.
 
-Every layer returns the real part of a DFT of its input. ``fourier`` calls
-``torch.fft.fft2`` (the complex 2-D DFT); the others use real-input FFTs and Hermitian
-symmetry (:func:`specdsl.library.fourier.spectral.real_dft`) for the same values at
-about half the work.
+Every layer returns the real part of a DFT of its input, computed from real-input FFTs
+and Hermitian symmetry (:func:`specdsl.library.fourier.spectral.real_dft`: about half the
+work of a complex DFT, and nothing kept for backward). Only ``FourierMixing(keep_complex=True)``
+and ``RealFourierMixing(use_real_fft=False)`` call ``torch.fft.fft2``.
 """
 
 from __future__ import annotations
@@ -68,6 +68,9 @@ class _FourierBase(nn.Module):
 class FourierMixing(_FourierBase):
     """FNet token mixing: ``Re(FFT2(x))`` over the sequence and hidden axes.
 
+    Computed as :class:`RealFourierMixing` does (one ``rfftn`` and a Hermitian gather);
+    ``keep_complex=True`` runs ``torch.fft.fft2``.
+
     Parameters
     ----------
     hidden_dim, dropout, norm_eps, energy_tolerance, fft_norm
@@ -90,8 +93,9 @@ class FourierMixing(_FourierBase):
         self.keep_complex = bool(keep_complex)
 
     def mix(self, x: Tensor) -> Tensor:
-        spectrum = torch.fft.fft2(x, dim=(-2, -1), norm=self.fft_norm)
-        return spectrum if self.keep_complex else spectrum.real
+        if self.keep_complex:
+            return torch.fft.fft2(x, dim=(-2, -1), norm=self.fft_norm)
+        return real_dft(x, (x.dim() - 2, x.dim() - 1), self.fft_norm)
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         mixed = self.mix(x)

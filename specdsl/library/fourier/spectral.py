@@ -1,11 +1,13 @@
-"""Torch helpers shared by the Fourier-type layers: cached constants, the real part of a
-DFT from a real-input FFT, and complex matrix products on real/imaginary pairs."""
+"""Torch helpers shared by the Fourier-type layers: cached constants, the channels-first
+layout for sequence FFTs, the real part of a DFT from a real-input FFT, and complex matrix
+products on real/imaginary pairs."""
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import torch
 from torch import Tensor
@@ -13,12 +15,19 @@ from torch import Tensor
 T = TypeVar("T")
 
 
-def cached(fn: Callable[..., T]) -> Callable[..., T]:
+def cached(
+    fn: Callable[..., T] | None = None, *, maxsize: int = 256
+) -> Callable[..., T] | Callable[[Callable[..., T]], Callable[..., T]]:
     """Memoise a constant builder (index tensors, weights) on its hashable arguments.
 
-    Constants are built outside inference mode so that autograd may save them later.
+    Use as ``@cached`` or ``@cached(maxsize=...)`` (the number of argument tuples kept; a
+    small one for constants as large as the data). Constants are built outside inference
+    mode so that autograd may save them later; under ``torch.compile`` the builder runs
+    inside the traced graph instead.
     """
-    memo = functools.lru_cache(maxsize=256)(fn)
+    if fn is None:
+        return functools.partial(cached, maxsize=maxsize)
+    memo = functools.lru_cache(maxsize=maxsize)(fn)
 
     @functools.wraps(fn)
     def wrapper(*key: object) -> T:
@@ -30,44 +39,111 @@ def cached(fn: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-@cached
-def negated_index(n: int, device: torch.device) -> Tensor:
-    """``(-k) mod n`` for ``k = 0..n-1``: the DFT bin of the opposite frequency."""
-    return (-torch.arange(n, device=device)) % n
+def channels_first(x: Tensor) -> Tensor:
+    """``(B, N, D)`` -> contiguous ``(D, B, N)``, as one 2-D transposition.
+
+    A transform over the sequence axis of a contiguous ``(B, N, D)`` tensor is strided;
+    torch would copy it to this layout itself, element by element. As a single 2-D
+    transpose the copy runs blocked (cache-friendly), several times faster at large ``N``.
+    """
+    batch, n, width = x.shape
+    return x.reshape(batch * n, width).t().contiguous().view(width, batch, n)
+
+
+def channels_last(y: Tensor) -> Tensor:
+    """Contiguous ``(D, B, N)`` -> contiguous ``(B, N, D)``: inverse of :func:`channels_first`."""
+    width, batch, n = y.shape
+    return y.reshape(width, batch * n).t().contiguous().view(batch, n, width)
+
+
+@cached(maxsize=16)
+def _real_part_index(sizes: tuple[int, ...], device: torch.device) -> Tensor:
+    """Where each output of :func:`real_dft` sits in the flattened ``view_as_real`` spectrum.
+
+    For a transform over trailing axes of ``sizes = (n_1, .., n_r)`` the spectrum has
+    ``n_r // 2 + 1`` bins on the last axis; output ``(k_1, .., k_r)`` reads the real part of
+    bin ``(k_1, .., k_r)`` when ``k_r`` is one of them, else of its Hermitian mirror
+    ``(-k_1, .., -k_{r-1}, n_r - k_r)`` (modulo each length). ``int32`` (half the memory
+    traffic of ``int64``), ``prod(sizes)`` entries.
+    """
+    *lead, last = sizes
+    bins = last // 2 + 1
+    grids = torch.meshgrid(*(torch.arange(n, device=device) for n in sizes), indexing="ij")
+    mirrored = grids[-1] >= bins
+    flat = torch.zeros((), dtype=torch.long, device=device)
+    for grid, n in zip(grids[:-1], lead, strict=True):  # the transformed axes (at most 2)
+        flat = flat * n + torch.where(mirrored, (-grid) % n, grid)
+    flat = flat * bins + torch.where(mirrored, last - grids[-1], grids[-1])
+    return (2 * flat).reshape(-1).to(torch.int32)
+
+
+def _real_dft_trailing(x: Tensor, ndim: int, norm: str) -> Tensor:
+    """``Re(DFT(x))`` over the last ``ndim`` axes: one ``rfftn``, then one 2-D gather."""
+    sizes = tuple(x.shape[x.dim() - ndim :])
+    spectrum = torch.fft.rfftn(x, dim=tuple(range(-ndim, 0)), norm=norm)
+    lead = math.prod(x.shape[: x.dim() - ndim])  # explicit: symbolic lengths export cleanly
+    rows = torch.view_as_real(spectrum).reshape(lead, 2 * math.prod(spectrum.shape[-ndim:]))
+    # A 2-D index_select: on more dims torch gathers along the last axis element-wise.
+    return rows.index_select(1, _real_part_index(sizes, x.device)).view(x.shape)
+
+
+def _real_dft(x: Tensor, dims: tuple[int, ...], norm: str) -> Tensor:
+    """:func:`real_dft` without autograd bookkeeping (``dims`` sorted, non-negative)."""
+    trailing = tuple(range(x.dim() - len(dims), x.dim()))
+    if dims == trailing:
+        return _real_dft_trailing(x, len(dims), norm)
+    if x.dim() == 3 and dims == (1,):  # the sequence axis of (B, N, D): make it the last
+        return channels_last(_real_dft_trailing(channels_first(x), 1, norm))
+    moved = x.movedim(dims, trailing).contiguous()
+    return _real_dft_trailing(moved, len(dims), norm).movedim(trailing, dims).contiguous()
+
+
+class _RealDFT(torch.autograd.Function):
+    """``Re(DFT)`` over some axes of a real tensor, keeping nothing for backward.
+
+    The map is linear with a symmetric matrix: the DFT matrix ``F[k, t] = exp(-2 pi i k t
+    / n)`` is symmetric, so are its Kronecker products over several axes and their real
+    parts, and every normalisation is a scalar. Its gradient is therefore the same map
+    applied to the output gradient (double backward included).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, dims: tuple[int, ...], norm: str) -> Tensor:
+        ctx.dims, ctx.norm = dims, norm
+        return _real_dft(x, dims, norm)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
+        return _RealDFT.apply(grad, ctx.dims, ctx.norm), None, None
 
 
 def real_dft(x: Tensor, dims: tuple[int, ...], norm: str) -> Tensor:
     """``Re(DFT(x))`` over ``dims`` of a real tensor, from one real-input FFT.
 
-    ``rfftn`` transforms the last of ``dims`` with a real FFT (its ``n // 2 + 1``
-    non-negative bins) and the others with complex FFTs; the missing bins follow from
-    Hermitian symmetry, ``X[k_1, .., k_r, l] = conj(X[-k_1, .., -k_r, n - l])``, whose
-    real part equals ``Re X[-k_1, .., -k_r, n - l]``: copied, not computed.
+    ``rfftn`` transforms the last of the (sorted) ``dims`` with a real FFT (its
+    ``n // 2 + 1`` non-negative bins) and the others with complex FFTs; the missing bins
+    follow from Hermitian symmetry, ``X[k_1, .., k_r, l] = conj(X[-k_1, .., -k_r, n - l])``,
+    whose real part equals ``Re X[-k_1, .., -k_r, n - l]``: one gather of the real parts
+    (no arithmetic) builds the output. The transformed axes are brought last first (the
+    sequence axis of a ``(B, N, D)`` input by :func:`channels_first`). Autograd keeps
+    nothing: the gradient is ``real_dft`` of the output gradient (:class:`_RealDFT`).
 
     Parameters
     ----------
     x : Tensor
         Real input.
     dims : tuple of int
-        Non-negative dimensions to transform.
+        Dimensions to transform (any order; negative ones count from the end).
     norm : {"ortho", "forward", "backward"}
         DFT normalisation (as ``torch.fft``).
 
     Returns
     -------
     Tensor
-        Real, same shape and dtype as ``x``; equals ``torch.fft.fftn(x, dim=dims).real``.
+        Real, contiguous, same shape and dtype as ``x``; equals
+        ``torch.fft.fftn(x, dim=dims, norm=norm).real``.
     """
-    last = dims[-1]
-    n = x.shape[last]
-    real = torch.fft.rfftn(x, dim=dims, norm=norm).real
-    missing = n - (n // 2 + 1)
-    if missing == 0:
-        return real.contiguous()
-    mirror = real.narrow(last, 1, missing).flip(last)  # bins n - l for l = n//2+1 .. n-1
-    for dim in dims[:-1]:
-        mirror = mirror.index_select(dim, negated_index(x.shape[dim], x.device))
-    return torch.cat((real, mirror), dim=last)
+    return _RealDFT.apply(x, tuple(sorted({d % x.dim() for d in dims})), norm)
 
 
 def pair_weight(real: Tensor, imag: Tensor) -> Tensor:
@@ -100,8 +176,9 @@ def complex_matmul(equation: str, x: Tensor, w_real: Tensor, w_imag: Tensor) -> 
 
 __all__ = [
     "cached",
+    "channels_first",
+    "channels_last",
     "complex_matmul",
-    "negated_index",
     "pair_matmul",
     "pair_weight",
     "real_dft",

@@ -24,7 +24,8 @@ from specdsl.library.fourier.checks import (
     check_int,
     check_positive,
 )
-from specdsl.library.fourier.spectral import cached
+from specdsl.library.fourier.lean import rfftn
+from specdsl.library.fourier.spectral import cached, channels_first
 from specdsl.library.global_filter import FilterConfigBase
 
 FFT_NORMS = ("ortho", "forward", "backward")
@@ -37,9 +38,13 @@ ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
 
 @cached
 def _lerp_plan(
-    source: int, target: int, periodic: bool, device: torch.device
+    source: int, target: int, periodic: bool, dtype: torch.dtype, device: torch.device
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """Neighbour indices and weights for :func:`resample_spectrum` (exact rationals)."""
+    """Neighbour indices and weights (in ``dtype``) for :func:`resample_spectrum`.
+
+    The weights are exact rationals computed in float64; cached per dtype so that the
+    ``lerp`` saves a cached constant for backward rather than a fresh cast.
+    """
     if periodic:  # all n bins of a full DFT; frequency k/n wraps around
         k = torch.arange(target, dtype=torch.long)
         low = (k * source) // target
@@ -51,7 +56,7 @@ def _lerp_plan(
         low = ((k * source) // target).clamp(max=last)
         high = (low + 1).clamp(max=last)
     weight = ((k * source) % target).to(torch.float64) / target
-    return low.to(device), high.to(device), weight.to(device)
+    return low.to(device), high.to(device), weight.to(device=device, dtype=dtype)
 
 
 def resample_spectrum(values: Tensor, source: int, target: int, periodic: bool = False) -> Tensor:
@@ -78,9 +83,9 @@ def resample_spectrum(values: Tensor, source: int, target: int, periodic: bool =
     """
     if source == target:
         return values
-    low, high, weight = _lerp_plan(source, target, periodic, values.device)
-    weight = weight.to(values.dtype).view(-1, *([1] * (values.dim() - 1)))
-    return torch.lerp(values[low], values[high], weight)
+    low, high, weight = _lerp_plan(source, target, periodic, values.dtype, values.device)
+    weight = weight.view(-1, *([1] * (values.dim() - 1)))
+    return torch.lerp(values.index_select(0, low), values.index_select(0, high), weight)
 
 
 def frequency_scale(length: int) -> Tensor:
@@ -130,8 +135,9 @@ class _FilterBase(nn.Module):
         """Build the module from its validated config."""
         return cls(**config.model_dump())
 
-    def filter_dropout(self, response: Tensor) -> Tensor:
-        """Hook applied to the activated filter (spectral dropout in subclasses)."""
+    def filter_dropout(self, response: Tensor, bins_dim: int = 0) -> Tensor:
+        """Hook applied to the activated filter, whose frequency axis is ``bins_dim``
+        (spectral dropout in subclasses)."""
         return response
 
     def get_filter_response(
@@ -142,17 +148,36 @@ class _FilterBase(nn.Module):
         ``(length // 2 + 1, D)`` for the 1-D filters, ``(length, D // 2 + 1)`` for the 2-D
         one: the parameters resampled by :func:`resample_spectrum`, then activated.
         """
-        length = self.sequence_length if length is None else length
-        real, imag = (
-            resample_spectrum(p.to(dtype or p.dtype), self.sequence_length, length, self.periodic)
-            for p in (self.filter_real, self.filter_imag)
-        )
-        return self.activated(real, imag)
+        return self.filter_values(length, dtype, transposed=False)
 
-    def activated(self, real: Tensor, imag: Tensor) -> Tensor:
-        """``act(real) + i act(imag)``, then :meth:`filter_dropout`."""
-        act = ACTIVATIONS[self.activation]
-        return self.filter_dropout(torch.complex(act(real), act(imag)))
+    def filter_values(
+        self, length: int | None, dtype: torch.dtype | None, transposed: bool
+    ) -> Tensor:
+        """:meth:`get_filter_response`, or its contiguous transpose when ``transposed``.
+
+        ``act(real) + i act(imag)``, then :meth:`filter_dropout`. The parameters are
+        interleaved as one complex tensor first (``torch.complex`` keeps only the
+        parameters themselves for backward), resampled as ``(bins, width, 2)`` real pairs,
+        transposed (a blocked 2-D copy of the complex values), then activated once and
+        viewed as complex: autograd keeps a single copy of the activated filter, the
+        activation's result being the very storage the filtering product saves.
+        """
+        length = self.sequence_length if length is None else length
+        real, imag = (p.to(dtype or p.dtype) for p in (self.filter_real, self.filter_imag))
+        pairs = torch.view_as_real(torch.complex(real, imag))
+        pairs = resample_spectrum(pairs, self.sequence_length, length, self.periodic)
+        if transposed:
+            pairs = torch.view_as_real(torch.view_as_complex(pairs).t().contiguous())
+        response = torch.view_as_complex(ACTIVATIONS[self.activation](pairs))
+        return self.filter_dropout(response, int(transposed))
+
+
+def multiply(spectrum: Tensor, response: Tensor) -> Tensor:
+    """``spectrum * response``, in place when autograd does not need the original spectrum
+    (inference: saves allocating and writing a second spectrum)."""
+    if torch.is_grad_enabled() and (spectrum.requires_grad or response.requires_grad):
+        return spectrum * response
+    return spectrum.mul_(response)
 
 
 class GlobalFilterMixing(_FilterBase):
@@ -225,13 +250,22 @@ class GlobalFilterMixing(_FilterBase):
         return kernel[: (length + 1) // 2]
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
-        """Filter ``x`` ``(B, N, D)`` along the sequence; ``mask`` is unused."""
+        """Filter ``x`` ``(B, N, D)`` along the sequence; ``mask`` is unused.
+
+        The FFTs and the product run over a contiguous last axis in the channels-first
+        layout ``(D, B, N)`` (:func:`channels_first`: one blocked transposition, cheaper than
+        torch's own copy for a strided FFT). The output is returned as a ``(B, N, D)`` view
+        of that layout (the residual addition reads it; a second transposition would cost
+        more). Autograd keeps the spectrum and the activated filter only.
+        """
         n = x.shape[1]
         if self.causal:
             return self.dropout(causal_conv(x, self.impulse_response(x.dtype)))
-        spectrum = torch.fft.rfft(x, dim=1, norm=self.fft_norm)
-        spectrum = spectrum * self.get_filter_response(n, x.dtype)
-        return self.dropout(torch.fft.irfft(spectrum, n=n, dim=1, norm=self.fft_norm))
+        spectrum = rfftn(channels_first(x), (2,), self.fft_norm)
+        response = self.filter_values(n, x.dtype, transposed=True).unsqueeze(1)
+        filtered = multiply(spectrum, response)
+        out = torch.fft.irfft(filtered, n=n, dim=2, norm=self.fft_norm)
+        return self.dropout(out.permute(1, 2, 0))
 
 
 class AdaptiveGlobalFilter(GlobalFilterMixing):
@@ -287,12 +321,14 @@ class AdaptiveGlobalFilter(GlobalFilterMixing):
                 self.filter_real.mul_(scale)
                 self.filter_imag.mul_(scale)
 
-    def filter_dropout(self, response: Tensor) -> Tensor:
+    def filter_dropout(self, response: Tensor, bins_dim: int = 0) -> Tensor:
         p = self.spectral_dropout_p
         if not (self.training and p > 0):
             return response
-        keep = torch.rand(response.shape[0], 1, device=response.device) >= p
-        return response * (keep.to(response.real.dtype) / (1.0 - p))
+        bins = response.shape[bins_dim]
+        keep = torch.rand(bins, device=response.device) >= p
+        scale = keep.to(response.real.dtype) / (1.0 - p)
+        return response * scale.view(bins, *([1] * (response.dim() - 1 - bins_dim)))
 
     def get_regularization_loss(self) -> Tensor:
         """``filter_regularization * (||W_re||^2 + ||W_im||^2)`` (a scalar, 0 when unset)."""
@@ -344,9 +380,9 @@ class GlobalFilterMixing2D(_FilterBase):
         if x.dim() != 3 or x.shape[-1] != self.hidden_dim:
             raise ValueError(f"expected input (B, N, {self.hidden_dim}), got {tuple(x.shape)}")
         n = x.shape[1]
-        spectrum = torch.fft.rfft2(x, dim=(1, 2), norm=self.fft_norm)
-        spectrum = spectrum * self.get_filter_response(n, x.dtype)
-        out = torch.fft.irfft2(spectrum, s=(n, self.hidden_dim), dim=(1, 2), norm=self.fft_norm)
+        spectrum = rfftn(x, (1, 2), self.fft_norm)
+        filtered = multiply(spectrum, self.filter_values(n, x.dtype, transposed=False))
+        out = torch.fft.irfft2(filtered, s=(n, self.hidden_dim), dim=(1, 2), norm=self.fft_norm)
         return self.dropout(out)
 
 

@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 
 from specdsl.library.attention import AttentionLayerConfig, projections_cost
 from specdsl.library.base import Cost, Dims, fft_flops, register_layer
+from specdsl.library.lst._plan import plan_passes
 
 LSTType = Literal["dct", "dst", "hadamard", "mixed"]
 TRANSFORMS = ("dct", "dst", "hadamard", "fft")  # the per-head transform kinds
@@ -81,7 +82,8 @@ def transform_matmul_flops(kind: str, n: int) -> int:
 
 
 def causal_chunk(n: int) -> int:
-    """Rows per chunk of the causal product: ``ceil(sqrt(n))`` balances kept and live memory."""
+    """Rows per chunk of the causal product: ``ceil(sqrt(n))`` (the loop runs ``sqrt(n)``
+    times, the live working set is ``O(sqrt(n) s)`` per column)."""
     return math.isqrt(n - 1) + 1 if n > 1 else 1
 
 
@@ -104,6 +106,30 @@ def column_flops(kind: str, n: int, causal: bool) -> float:
     return work + (4 * n if kind == "dst" else 0)
 
 
+def causal_kept(kind: str, n: int) -> int:
+    """Numbers the causal product keeps per column: q, k, v and the prefix sums over the
+    whole sequence (``3 n + 3 s``, complex sums counting twice for the FFT)."""
+    return 3 * n + 3 * spectrum_length(kind, n) * (2 if kind == "fft" else 1)
+
+
+def grouped_kept(dims: Dims, groups: list[tuple[str, int]], head_dim: int, heads: int) -> int:
+    """Numbers the non-causal layer keeps beyond :func:`projections_cost`'s two inputs.
+
+    The transforms run under activation checkpointing (their spectra are recomputed in
+    backward), so per pass (:func:`specdsl.library.lst._plan.plan_passes`) only its
+    q, k, v are kept (``3 n`` per column), and its projection rows when they are a copy of
+    ``W_qkv`` (``3 c D``); plus the tokens in Makhoul order when the natural ones are kept
+    as well (``B n D``).
+    """
+    b, n, d = dims.batch, dims.seq_len, dims.hidden_dim
+    passes = plan_passes(tuple(groups), n)
+    kept = (len({plan.makhoul for plan in passes}) - 1) * b * n * d
+    for plan in passes:
+        width = (plan.stop - plan.start) * head_dim
+        kept += b * width * 3 * n + (3 * width * d if plan.copies_weights(heads) else 0)
+    return kept
+
+
 def transform_attention_cost(
     dims: Dims,
     groups: list[tuple[str, int]],
@@ -111,22 +137,28 @@ def transform_attention_cost(
     learnable_scale: bool,
     use_bias: bool,
     causal: bool,
+    dropout: float = 0.0,
 ) -> Cost:
-    """Cost of an LST-type layer whose heads are split into ``groups`` of transforms."""
+    """Cost of an LST-type layer whose heads are split into ``groups`` of transforms.
+
+    ``activation_bytes``: the projections' inputs (:func:`projections_cost`), then
+    :func:`causal_kept` per column (causal) or :func:`grouped_kept`, ``W_o diag(scale)``
+    (``D x D``) with a learnable scale, and the dropout mask (``B n D``) when ``dropout > 0``.
+    """
     b, n, d = dims.batch, dims.seq_len, dims.hidden_dim
+    heads = sum(count for _, count in groups)
     columns = [(kind, b * count * head_dim) for kind, count in groups]
     other = sum(cols * column_flops(kind, n, causal) for kind, cols in columns)
     # non-causal: 3 forward transforms and 1 inverse per column (causal: dense prefix sums)
     matmul = 0 if causal else sum(4 * cols * transform_matmul_flops(k, n) for k, cols in columns)
     if learnable_scale:
         other += b * n * d  # v * scale
-    if causal:  # checkpointed sqrt(n)-row chunks keep q, k, v and 3 prefix rows per chunk
-        chunks = -(-n // causal_chunk(n))
-        stored = sum(
-            cols * (3 * n + 3 * chunks * spectrum_length(kind, n)) for kind, cols in columns
-        )
+    if causal:
+        stored = sum(cols * causal_kept(kind, n) for kind, cols in columns)
     else:
-        stored = sum(cols * (3 * n + 4 * spectrum_length(kind, n)) for kind, cols in columns)
+        stored = grouped_kept(dims, groups, head_dim, heads)
+    stored += d * heads * head_dim if learnable_scale else 0
+    stored += b * n * heads * head_dim if dropout > 0 else 0
     mixing = Cost(
         params=d if learnable_scale else 0,
         matmul_flops=matmul,
@@ -159,6 +191,7 @@ class _TransformAttentionConfig(AttentionLayerConfig):
             self.uses_scale(),
             self.uses_bias(),
             self.causal,
+            self.dropout,
         )
 
 

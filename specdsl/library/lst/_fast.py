@@ -41,21 +41,30 @@ def complex_of(dtype: torch.dtype) -> torch.dtype:
     return _COMPLEX[dtype]
 
 
-# -- projections with the sequence last -----------------------------------------------
+# -- projections with the tokens last -------------------------------------------------
 
 
-def project_seq_last(weight: Tensor, bias: Tensor | None, x: Tensor) -> Tensor:
-    """``x W^T + b`` of ``x`` ``(B, n, D_in)`` laid out ``(B, D_out, n)``, in the GEMM itself.
+def project_rows(weight: Tensor, bias: Tensor | None, x: Tensor) -> Tensor:
+    """``x W^T + b`` of ``x`` ``(B, n, D_in)`` laid out ``(D_out, B, n)`` by one GEMM.
 
-    The transposed operand costs nothing in a batched matrix product, so the projections
-    come out with the sequence contiguous, as the FFTs want it, without a copy. ``bias``
-    is ``(D_out,)``, or ``(D_out, n)`` for a bias that varies along the sequence.
+    Every output row is one contiguous block over all tokens, so any range of rows (a
+    family of heads) is a contiguous tensor: batched FFTs and products need no copy.
     """
-    weight = weight.to(x.dtype).expand(x.shape[0], -1, -1)
-    if bias is None:
-        return torch.bmm(weight, x.mT)
-    bias = bias.to(x.dtype)
-    return torch.baddbmm(bias[:, None] if bias.dim() == 1 else bias, weight, x.mT)
+    tokens = x.reshape(-1, x.shape[-1]).mT  # (D_in, B n), a transposed operand: no copy
+    weight = weight.to(x.dtype)
+    rows = (
+        weight @ tokens if bias is None else torch.addmm(bias.to(x.dtype)[:, None], weight, tokens)
+    )
+    return rows.view(-1, x.shape[0], x.shape[1])
+
+
+def project_out(acc: Tensor | None, bias: Tensor | None, y: Tensor, weight: Tensor) -> Tensor:
+    """``acc + y W^T``, or ``y W^T + b`` to start, on token rows: ``y`` ``(B n, c)`` (the
+    transpose of a :func:`project_rows` layout, no copy), ``W`` ``(D, c)``, ``acc``
+    ``(B n, D)``; returns ``(B n, D)``."""
+    if acc is not None:
+        return torch.addmm(acc, y, weight.mT)
+    return y @ weight.mT if bias is None else torch.addmm(bias, y, weight.mT)
 
 
 # -- cosine ----------------------------------------------------------------------------
@@ -100,16 +109,16 @@ def makhoul_signs(n: int, dtype: torch.dtype, device: torch.device) -> Tensor:
     return signs.to(device=device, dtype=dtype)
 
 
-def triple_product(stacked: Tensor, dim: int = 1) -> Tensor:
+def triple_product(stacked: Tensor, dim: int = 0) -> Tensor:
     """``a * b * c`` of the three slices of ``stacked`` along ``dim``, in two passes."""
     a, b, c = stacked.unbind(dim)
     return (a * b).mul_(c)
 
 
 def cosine_product(z: Tensor, normalize: bool) -> Tensor:
-    """``IDCT(DCT q * DCT k * DCT v)`` of ``z`` ``(B, 3, ..., n)`` given in Makhoul order.
+    """``IDCT(DCT q * DCT k * DCT v)`` of ``z`` ``(3, ..., n)`` given in Makhoul order.
 
-    Returns ``(B, ..., n)``, still in Makhoul order (``[..., restore]`` gives positions).
+    Returns ``(..., n)``, still in Makhoul order (``[..., restore]`` gives positions).
     """
     n = z.shape[-1]
     into, back = cosine_twiddles(n, normalize, z.dtype, z.device)
@@ -122,7 +131,7 @@ def cosine_product(z: Tensor, normalize: bool) -> Tensor:
 
 
 def fourier_product(z: Tensor, normalize: bool) -> Tensor:
-    """``irfft(rfft q * rfft k * rfft v)`` of ``z`` ``(B, 3, ..., n)``; returns ``(B, ..., n)``."""
+    """``irfft(rfft q * rfft k * rfft v)`` of ``z`` ``(3, ..., n)``; returns ``(..., n)``."""
     n = z.shape[-1]
     norm = "ortho" if normalize else "backward"
     spectra = torch.fft.rfft(z, dim=-1, norm=norm)
@@ -193,7 +202,8 @@ __all__ = [
     "hadamard_matrix",
     "hadamard_product",
     "makhoul_signs",
-    "project_seq_last",
+    "project_out",
+    "project_rows",
     "reorder_index",
     "triple_product",
 ]

@@ -1,156 +1,148 @@
-"""The non-causal LST layer, one head group (transform kind) at a time, each in its layout.
+"""The non-causal LST layer, pass by pass (the plan: :mod:`specdsl.library.lst._plan`).
 
-A group's q, k and v come from the rows of the fused projection that belong to its heads,
-and its output goes through the matching columns of ``W_o``; the partial outputs add up
-to the fused layer exactly (same FLOPs, split into at most three products). That lets
-every group use the layout its transform wants, with every reordering on the token axis
-of a ``(B, n, D)`` tensor (a cheap row gather), never on a strided last axis:
-
-* ``dct`` / ``dst``: the tokens are put in Makhoul order once, before the projection,
-  shared by both kinds, and the summed partial outputs restored once at the end. A DST
-  group folds its ``(-1)^i`` into the tokens and the bias: ``W (s x) + s b = s (W x + b)``;
-* ``fft``: sequence-last projections, ``irfft(rfft q rfft k rfft v)``;
-* ``hadamard``: projections as they come, ``(B, n, 3 c)``, the transform along the tokens.
+A pass is one projection GEMM with the sequence last (its weight rows family-major, so each
+family's q, k, v are one contiguous block), one batched transform per family, and one
+output GEMM over the concatenated heads; the partial outputs of the passes add up to the
+layer exactly (same FLOPs as the fused projections). A DST head is a DCT head with its
+inputs and output multiplied by ``(-1)^i``: on the projected q, k, v that is
+``W (s x) + s b = s (W x + b)``, applied in place before any transform keeps them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch.utils.checkpoint import checkpoint
 
 from specdsl.library.lst._fast import (
     cosine_product,
     fourier_product,
     hadamard_product,
     makhoul_signs,
-    project_seq_last,
+    project_out,
+    project_rows,
     reorder_index,
 )
+from specdsl.library.lst._plan import Family, Pass, plan_passes
 
 if TYPE_CHECKING:
     from specdsl.library.lst.modules import SpectralProductAttention
 
-COSINE = ("dct", "dst")
-
-
-@dataclass(frozen=True)
-class KindGroup:
-    """Heads ``start:stop`` all use the transform ``kind``."""
-
-    kind: str
-    start: int
-    stop: int
-
-
-def kind_groups(groups: list[tuple[str, int]]) -> tuple[KindGroup, ...]:
-    """``[(kind, count), ...]`` as head ranges, cosine kinds first (they share an order)."""
-    ranges, start = [], 0
-    for kind, count in groups:
-        ranges.append(KindGroup(kind, start, start + count))
-        start += count
-    return tuple(sorted(ranges, key=lambda group: group.kind not in COSINE))
-
-
-@dataclass
-class _Inputs:
-    """Tokens (natural or Makhoul order) and the key mask as a multiplier."""
-
-    x: Tensor
-    keep: Tensor | None
-
 
 def grouped_forward(layer: SpectralProductAttention, x: Tensor, mask: Tensor | None) -> Tensor:
-    """``W_o (T^-1(T q * T k * T v) * scale) + b`` of ``x`` ``(B, n, D)``, group by group.
+    """``W_o (T^-1(T q * T k * T v) * scale) + b`` of ``x`` ``(B, n, D)``, pass by pass.
 
     ``layer`` is a :class:`~specdsl.library.lst.modules.SpectralProductAttention`.
     """
-    n = x.shape[1]
+    b, n, _ = x.shape
     keep = None if mask is None else mask.to(x.dtype)
     weight, bias = layer.output_weights(x.dtype)
-    natural, makhoul = _Inputs(x, keep), None
-    restore = None
-    cosine_out = other_out = None
-    for group in layer.kind_groups:  # at most three transform kinds
-        if group.kind in COSINE and makhoul is None:
+    out = None
+    for plan in plan_passes(layer.groups, n):  # at most two token orders
+        inputs, kept, restore = x, keep, None
+        if plan.makhoul:
             order, restore = reorder_index(n, x.device)
-            makhoul = _Inputs(
-                x.index_select(1, order), None if keep is None else keep.index_select(1, order)
-            )
-        inputs = makhoul if group.kind in COSINE else natural
-        columns = slice(group.start * layer.head_dim, group.stop * layer.head_dim)
-        w_out = weight[:, columns]
-        if group.kind in COSINE:
-            y = _seq_last_group(layer, group, inputs)
-            cosine_out = _accumulate(cosine_out, bias, y.mT, w_out)
-            continue
-        if restore is not None and other_out is None:
-            other_out, bias = cosine_out.index_select(1, restore), None
-        if group.kind == "hadamard":
-            y = _hadamard_group(layer, group, inputs)
+            inputs = x.index_select(1, order)
+            kept = None if keep is None else keep.index_select(1, order)
+        if [family.name for family in plan.families] == ["hadamard"]:
+            y = _hadamard_pass(layer, plan, inputs, kept)  # (B n, c)
         else:
-            y = _seq_last_group(layer, group, inputs).mT
-        other_out = _accumulate(other_out, bias, y, w_out)
-        bias = None
-    if other_out is None:
-        return cosine_out.index_select(1, restore)
-    return other_out
+            y = _pass_heads(layer, plan, inputs, kept).reshape(-1, b * n).mT  # (B n, c)
+        w_out = weight[:, plan.start * layer.head_dim : plan.stop * layer.head_dim]
+        if restore is None:
+            out = project_out(out, bias if out is None else None, y, w_out)
+            continue
+        part = project_out(None, bias if out is None else None, y, w_out)
+        part = part.view(b, n, -1).index_select(1, restore).view(b * n, -1)
+        out = part if out is None else out + part
+    assert out is not None
+    return out.view(b, n, -1)
 
 
-def _accumulate(acc: Tensor | None, bias: Tensor | None, y: Tensor, w_out: Tensor) -> Tensor:
-    """``acc + y W^T`` (or ``y W^T + bias`` to start): ``y`` ``(B, n, c)``, maybe strided."""
-    w = w_out.mT.expand(y.shape[0], -1, -1)
-    if acc is not None:
-        return torch.baddbmm(acc, y, w)
-    if bias is not None:
-        return torch.baddbmm(bias, y, w)
-    return torch.bmm(y, w)
-
-
-def _rows(layer: SpectralProductAttention, group: KindGroup) -> tuple[Tensor, Tensor | None]:
-    """The projection rows (q, k and v of the group's heads) and their bias."""
+def _pass_rows(layer: SpectralProductAttention, plan: Pass) -> tuple[Tensor, Tensor | None]:
+    """The projection rows of the pass, family-major (q, k, v of each family together)."""
     h, d = layer.num_heads, layer.head_dim
-    weight = layer.qkv.weight.view(3, h, d, -1)[:, group.start : group.stop]
+    weight = layer.qkv.weight.view(3, h, d, -1)
     bias = layer.qkv.bias
+    ranges = [(family.start, family.stop) for family in plan.families]
+    rows = [weight[:, a:b].reshape(-1, weight.shape[-1]) for a, b in ranges]
     if bias is not None:
-        bias = bias.view(3, h, d)[:, group.start : group.stop].reshape(-1)
-    return weight.reshape(-1, weight.shape[-1]), bias
+        bias = torch.cat([bias.view(3, h, d)[:, a:b].reshape(-1) for a, b in ranges])
+    return (rows[0] if len(rows) == 1 else torch.cat(rows)), bias
 
 
-def _seq_last_group(layer: SpectralProductAttention, group: KindGroup, inputs: _Inputs) -> Tensor:
-    """DCT, DST or FFT heads: ``(B, c, n)``, in the token order of ``inputs``."""
-    x, keep = inputs.x, inputs.keep
+def _pass_heads(
+    layer: SpectralProductAttention, plan: Pass, x: Tensor, keep: Tensor | None
+) -> Tensor:
+    """The mixed heads of one pass, ``(c, B, n)`` in the token order of ``x``."""
     b, n, _ = x.shape
-    weight, bias = _rows(layer, group)
-    signs = makhoul_signs(n, x.dtype, x.device) if group.kind == "dst" else None
-    if signs is not None:
-        x = x * signs[:, None]
-        bias = None if bias is None else bias.to(x.dtype)[:, None] * signs
-    qkv = project_seq_last(weight, bias, x).view(b, 3, group.stop - group.start, -1, n)
+    d = layer.head_dim
+    weight, bias = _pass_rows(layer, plan)
+    qkv = project_rows(weight, bias, x)  # (3 c, B, n): nothing keeps it yet
     if keep is not None:
-        qkv = qkv * keep[:, None, None, None, :]
-    if group.kind == "fft":
-        y = fourier_product(qkv, layer.normalize)
-    else:
-        y = cosine_product(qkv, layer.normalize)
-    if signs is not None:
-        y = y * signs
-    return layer.output_dropout(y).view(b, -1, n)
+        qkv.mul_(keep)
+    blocks, offset = [], 0
+    for family in plan.families:  # at most three, each one contiguous block
+        size = 3 * family.heads * d
+        blocks.append(qkv[offset : offset + size].view(3, family.heads, d, b, n))
+        offset += size
+    signs = makhoul_signs(n, x.dtype, x.device)
+    for family, z in zip(plan.families, blocks, strict=True):  # in place, before any product
+        if family.dst_start < family.stop:
+            z[:, family.dst_start - family.start :].mul_(signs)
+    ys = [_family_product(layer, f, z, signs) for f, z in zip(plan.families, blocks, strict=True)]
+    y = ys[0] if len(ys) == 1 else torch.cat(ys)
+    return layer.output_dropout(y.view(-1, b, n))
 
 
-def _hadamard_group(layer: SpectralProductAttention, group: KindGroup, inputs: _Inputs) -> Tensor:
-    """Walsh-Hadamard heads along the tokens as projected: ``(B, n, c)``."""
-    x, keep = inputs.x, inputs.keep
+def _hadamard_pass(
+    layer: SpectralProductAttention, plan: Pass, x: Tensor, keep: Tensor | None
+) -> Tensor:
+    """A pass of Hadamard heads only, with the tokens as rows: ``(B n, c)``.
+
+    Projected ``(B, n, 3 c)`` as they come, the transform runs along the tokens with every
+    Kronecker factor a product over ``3 c`` columns at once: larger matrix products than
+    along a last axis of length ``n`` (:func:`_pass_heads`' layout).
+    """
     b, n, _ = x.shape
-    weight, bias = _rows(layer, group)
+    weight, bias = _pass_rows(layer, plan)
     qkv = F.linear(x, weight.to(x.dtype), None if bias is None else bias.to(x.dtype))
-    if keep is not None:
-        qkv = qkv * keep[:, :, None]
-    y = hadamard_product(qkv.view(b, n, 3, -1), 1, 2, layer.normalize)
-    return layer.output_dropout(y)
+    if keep is not None:  # in place: nothing keeps the projection yet
+        qkv.mul_(keep[:, :, None])
+    product = functools.partial(hadamard_product, seq_dim=1, stack_dim=2, normalize=layer.normalize)
+    y = _checkpointed(product, qkv.view(b, n, 3, -1))
+    return layer.output_dropout(y).reshape(b * n, -1)
 
 
-__all__ = ["COSINE", "KindGroup", "grouped_forward", "kind_groups"]
+def _checkpointed(product: Callable[[Tensor], Tensor], z: Tensor) -> Tensor:
+    """``product(z)``; in training under activation checkpointing, so that backward keeps
+    ``z`` only and recomputes the spectra (instead of keeping the three spectra and a
+    partial product: ``8 (n // 2 + 1)`` or ``4 m`` numbers per column)."""
+    if torch.is_grad_enabled() and z.requires_grad:
+        return checkpoint(product, z, use_reentrant=False, preserve_rng_state=False)
+    return product(z)
+
+
+def _family_product(
+    layer: SpectralProductAttention, family: Family, z: Tensor, signs: Tensor
+) -> Tensor:
+    """``T^-1(T q * T k * T v)`` of one family's ``z`` ``(3, h, d, B, n)``: ``(h, d, B, n)``."""
+    y = _checkpointed(functools.partial(_PRODUCTS[family.name], normalize=layer.normalize), z)
+    if family.dst_start < family.stop:
+        y[family.dst_start - family.start :].mul_(signs)
+    return y
+
+
+def _hadamard(z: Tensor, normalize: bool) -> Tensor:
+    return hadamard_product(z, 4, 0, normalize)
+
+
+_PRODUCTS = {"cosine": cosine_product, "fourier": fourier_product, "hadamard": _hadamard}
+
+
+__all__ = ["grouped_forward"]

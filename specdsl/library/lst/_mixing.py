@@ -14,57 +14,35 @@ of the transform and ``G`` the ``n x s`` matrix of its inverse,
     y_t = Re sum_f G[t, f] P_q[t, f] P_k[t, f] P_v[t, f],   P_x[t, f] = sum_{i <= t} T[f, i] x_i,
 
 computed with prefix sums (``cumsum``) over ``i``: exactly causal, ``O(n s)`` work per
-column, in ``sqrt(n)``-row chunks under activation checkpointing so that memory stays
-``O(n^1.5)`` per column.
+column. :class:`PrefixProduct` runs it in ``ceil(sqrt(n))``-row chunks, carrying the prefix
+sums from chunk to chunk, and keeps for backward only q, k, v and the final prefix sums
+(``3 n + 3 s`` numbers per column): its backward walks the chunks in reverse, recovering
+each chunk's starting prefix sums by subtraction, so memory is ``O(n)`` kept and
+``O(sqrt(n) s)`` live per column.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import Tensor
-from torch.utils.checkpoint import checkpoint
+from torch.autograd.function import FunctionCtx, once_differentiable
 
 from specdsl.library.attention._shared import cached_tensors
 from specdsl.library.lst import causal_chunk, padded_length
-from specdsl.library.lst._fast import hadamard_matrix
+from specdsl.library.lst._fast import complex_of, hadamard_matrix
+from specdsl.library.lst._plan import Family, plan_families
 from specdsl.transforms import functional as T
-
-FAMILY = {"dct": "cosine", "dst": "cosine", "hadamard": "hadamard", "fft": "fourier"}
-
-
-@dataclass(frozen=True)
-class HeadGroup:
-    """Heads ``start:stop`` share one transform family; ``dst`` flags DST heads (cosine)."""
-
-    family: str
-    start: int
-    stop: int
-    dst: tuple[bool, ...]
-
-
-def plan_groups(groups: list[tuple[str, int]]) -> tuple[HeadGroup, ...]:
-    """Merge consecutive ``(kind, count)`` head groups of the same family."""
-    merged: list[HeadGroup] = []
-    start = 0
-    for kind, count in groups:
-        family, dst = FAMILY[kind], (kind == "dst",) * count
-        if merged and merged[-1].family == family:
-            last = merged.pop()
-            merged.append(HeadGroup(family, last.start, start + count, last.dst + dst))
-        else:
-            merged.append(HeadGroup(family, start, start + count, dst))
-        start += count
-    return tuple(merged)
 
 
 @cached_tensors()
-def _modulation(dst: tuple[bool, ...], n: int, dtype: torch.dtype, device: torch.device) -> Tensor:
-    """``(h, 1, n)``: ``(-1)^i`` along the sequence for DST heads, 1 for DCT heads."""
+def _modulation(
+    heads: int, dst_from: int, n: int, dtype: torch.dtype, device: torch.device
+) -> Tensor:
+    """``(h, 1, 1, n)``: ``(-1)^i`` along the sequence for heads ``dst_from:``, 1 before."""
     alternating = 1.0 - 2.0 * (torch.arange(n) % 2).to(torch.float64)
-    signs = torch.where(torch.tensor(dst)[:, None], alternating, torch.ones(n, dtype=torch.float64))
-    return signs[:, None, :].to(device=device, dtype=dtype)
+    dst = (torch.arange(heads) >= dst_from)[:, None]
+    signs = torch.where(dst, alternating, torch.ones(n, dtype=torch.float64))
+    return signs[:, None, None, :].to(device=device, dtype=dtype)
 
 
 @cached_tensors(maxsize=8)  # dense n x s matrices: keep few
@@ -92,46 +70,106 @@ def _operators(
         real = torch.fft.irfft(unit, n=n, dim=0, norm=norm)
         imag = torch.fft.irfft(1j * unit, n=n, dim=0, norm=norm)
         inverse = torch.complex(real, -imag)
-        dtype = {torch.float64: torch.complex128, torch.float32: torch.complex64}.get(dtype, dtype)
+        dtype = complex_of(dtype)
     return forward.T.to(device=device, dtype=dtype), inverse.to(device=device, dtype=dtype)
 
 
-def _causal_rows(
-    x: Tensor, forward_t: Tensor, inverse: Tensor, carry: Tensor
-) -> tuple[Tensor, Tensor]:
-    """Output rows ``t0..t1`` of the prefix product, given the prefix sums before ``t0``.
+def _chunks(n: int) -> list[tuple[int, int]]:
+    """``[(start, stop), ...]``: ``ceil(sqrt(n))`` rows each (the last one maybe fewer)."""
+    size = causal_chunk(n)
+    return [(start, min(n, start + size)) for start in range(0, n, size)]
 
-    ``x`` is ``(3, ..., c)``, ``forward_t`` and ``inverse`` the ``(c, s)`` rows of ``T^T`` and
-    ``G``, ``carry`` ``(3, ..., s)``: ``sum_{i < t0} T[f, i] x_i``.
+
+def _rows(qkv: Tensor, signs: Tensor | None, start: int, stop: int) -> Tensor:
+    """Rows ``start:stop`` of ``qkv`` ``(3, ..., n)``, times the DST signs if any."""
+    rows = qkv[..., start:stop]
+    return rows if signs is None else rows * signs[..., start:stop]
+
+
+def _prefix(rows: Tensor, forward_t: Tensor, carry: Tensor | None = None) -> Tensor:
+    """``carry + sum_{start <= i <= t} T[f, i] x_i`` for the rows of one chunk.
+
+    ``rows`` ``(3, ..., c)``, ``forward_t`` ``(c, s)``, ``carry`` ``(3, ..., s)`` (the sums
+    before the chunk, added to its first row only); returns ``(3, ..., c, s)``.
     """
-    prefix = (x.unsqueeze(-1) * forward_t).cumsum(dim=-2) + carry.unsqueeze(-2)
+    terms = rows.unsqueeze(-1) * forward_t
+    if carry is not None:
+        terms[..., 0, :] += carry
+    return terms.cumsum_(dim=-2)
+
+
+def _contract(terms: Tensor, operator: Tensor) -> Tensor:
+    """``Re sum_f terms[..., t, f] operator[t, f]``: ``(..., c)``."""
+    out = terms.mul_(operator).sum(dim=-1)
+    return out.real if out.is_complex() else out
+
+
+def _partials(prefix: Tensor) -> Tensor:
+    """``(P_k P_v, P_q P_v, P_q P_k)`` in place of ``prefix`` ``(P_q, P_k, P_v)``."""
     q, k, v = prefix
-    y = ((q * k) * (v * inverse)).sum(-1)
-    return (y.real if y.is_complex() else y), prefix[..., -1, :]
+    kv, qk = k * v, q * k
+    k.copy_(q).mul_(v)
+    q.copy_(kv)
+    v.copy_(qk)
+    return prefix
 
 
-def _causal_product(family: str, qkv: Tensor, normalize: bool) -> Tensor:
-    """The prefix (causal) spectral product of one head group: ``O(n s)`` work per column.
+def _suffix_sums(rows: Tensor, later: Tensor | None) -> Tensor:
+    """``later + sum_{t' >= t} rows[..., t', :]`` for every row ``t`` (``later``: the sum over
+    the rows after the chunk), in place of ``rows`` ``(..., c, s)``."""
+    sums = rows.cumsum(dim=-2)
+    rows.sub_(sums).add_(sums[..., -1:, :])
+    return rows if later is None else rows.add_(later.unsqueeze(-2))
 
-    Rows are processed in chunks of ``c = ceil(sqrt(n))``, each under activation
-    checkpointing, carrying the prefix sums from chunk to chunk: the memory kept for
-    backward is ``3 s`` per column per chunk (``O(n^1.5)``) instead of ``O(n s)``, and the
-    live working set is one chunk. The loop runs over ``n / c`` chunks, not positions.
+
+class PrefixProduct(torch.autograd.Function):
+    """The causal prefix product of one head group, keeping ``O(n)`` per column for backward.
+
+    ``apply(qkv, forward_t, inverse, signs)``: ``qkv`` ``(3, ..., n)`` real; ``forward_t``
+    and ``inverse`` the ``(n, s)`` operators of :func:`_operators`; ``signs`` ``(..., n)``
+    broadcastable to a column (the ``(-1)^i`` of DST heads, 1 elsewhere) or ``None``.
+    Returns ``(..., n)``. Kept for backward: ``qkv`` (the caller's tensor, no copy) and the
+    prefix sums over the whole sequence, ``(3, ..., s)``. Not twice differentiable.
     """
-    n = qkv.shape[-1]
-    forward_t, inverse = _operators(family, n, normalize, qkv.dtype, qkv.device)
-    carry = qkv.new_zeros((*qkv.shape, forward_t.shape[-1]), dtype=forward_t.dtype)[..., 0, :]
-    chunk = causal_chunk(n)
-    rows = []
-    for start in range(0, n, chunk):  # ceil(sqrt(n)) chunks
-        stop = min(n, start + chunk)
-        part = (qkv[..., start:stop], forward_t[start:stop], inverse[start:stop], carry)
-        if torch.is_grad_enabled() and qkv.requires_grad:
-            y, carry = checkpoint(_causal_rows, *part, use_reentrant=False)
-        else:
-            y, carry = _causal_rows(*part)
-        rows.append(y)
-    return torch.cat(rows, dim=-1)
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: FunctionCtx, qkv: Tensor, forward_t: Tensor, inverse: Tensor, signs: Tensor | None
+    ) -> Tensor:
+        n = qkv.shape[-1]
+        y = qkv.new_empty(qkv.shape[1:])
+        carry = None
+        for start, stop in _chunks(n):  # ceil(sqrt(n)) chunks, not positions
+            prefix = _prefix(_rows(qkv, signs, start, stop), forward_t[start:stop], carry)
+            carry = prefix[..., -1, :].clone()
+            q, k, v = prefix
+            y[..., start:stop] = _contract(q.mul_(k).mul_(v), inverse[start:stop])
+        if signs is not None:
+            y.mul_(signs)
+        ctx.save_for_backward(qkv, carry, forward_t, inverse, signs)
+        return y
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
+        """Chunks in reverse: ``dx_i = Re sum_f T[f, i] sum_{t >= i} dP[t, f]``, with
+        ``dP_q[t, f] = dy_t G[t, f] P_k[t, f] P_v[t, f]`` (and likewise for k and v)."""
+        qkv, carry, forward_t, inverse, signs = ctx.saved_tensors  # type: ignore[attr-defined]
+        if signs is not None:
+            grad = grad * signs
+        grad_qkv = torch.empty_like(qkv)
+        later = None  # sum over the rows after the chunk of dP, (3, ..., s)
+        for start, stop in reversed(_chunks(qkv.shape[-1])):
+            prefix = _prefix(_rows(qkv, signs, start, stop), forward_t[start:stop])
+            carry = carry - prefix[..., -1, :]  # the prefix sums before the chunk
+            prefix += carry.unsqueeze(-2)
+            g = grad[..., start:stop].unsqueeze(-1) * inverse[start:stop]
+            partial = _suffix_sums(_partials(prefix).mul_(g), later)
+            later = partial[..., 0, :].clone()
+            grad_qkv[..., start:stop] = _contract(partial, forward_t[start:stop])
+        if signs is not None:
+            grad_qkv.mul_(signs)
+        return grad_qkv, None, None, None
 
 
 class SpectralProduct:
@@ -148,20 +186,22 @@ class SpectralProduct:
     """
 
     def __init__(self, groups: list[tuple[str, int]], normalize: bool = True) -> None:
-        self.groups = plan_groups(groups)
+        self.families = plan_families(tuple(groups))
         self.normalize = normalize
 
-    def __call__(self, qkv: Tensor) -> Tensor:
-        """Mix stacked ``qkv`` ``(3, B, H, d, n)`` causally; returns ``(B, H, d, n)``."""
-        outputs = [self._group(group, qkv) for group in self.groups]  # <= 3 families
-        return outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=1)
+    def __call__(self, qkv: Tensor, family: Family) -> Tensor:
+        """Mix the heads of ``family`` in stacked ``qkv`` ``(3, H, d, B, n)`` causally.
 
-    def _group(self, group: HeadGroup, qkv: Tensor) -> Tensor:
-        if len(self.groups) > 1:
-            qkv = qkv[:, :, group.start : group.stop]
+        Returns ``(h, d, B, n)`` (``h`` heads of the family), contiguous.
+        """
+        n = qkv.shape[-1]
+        qkv = qkv[:, family.start : family.stop]
+        forward_t, inverse = _operators(family.name, n, self.normalize, qkv.dtype, qkv.device)
         signs = None
-        if any(group.dst):
-            signs = _modulation(group.dst, qkv.shape[-1], qkv.dtype, qkv.device)
-            qkv = qkv * signs
-        y = _causal_product(group.family, qkv, self.normalize)
-        return y if signs is None else y * signs
+        if family.dst_start < family.stop:
+            dst_from = family.dst_start - family.start
+            signs = _modulation(family.heads, dst_from, n, qkv.dtype, qkv.device)
+        return PrefixProduct.apply(qkv, forward_t, inverse, signs)
+
+
+__all__ = ["PrefixProduct", "SpectralProduct"]

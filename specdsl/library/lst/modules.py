@@ -5,14 +5,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from specdsl.library.attention._shared import (
-    MultiHeadMixer,
-    check_choice,
-    check_int,
-    key_padding,
-)
+from specdsl.library.attention._shared import MultiHeadMixer, check_choice, check_int
 from specdsl.library.lst import split_heads
-from specdsl.library.lst._grouped import grouped_forward, kind_groups
+from specdsl.library.lst._fast import project_out, project_rows
+from specdsl.library.lst._grouped import grouped_forward
 from specdsl.library.lst._mixing import SpectralProduct
 
 LST_TYPES = ("dct", "dst", "hadamard", "mixed")
@@ -38,7 +34,8 @@ class SpectralProductAttention(MultiHeadMixer):
         Orthonormal transforms; otherwise the unnormalised forward and its exact inverse.
     causal : bool
         Output ``t`` is the layer's output with every position after ``t`` treated as
-        padding: exactly causal, ``O(n^2)`` time and memory per channel.
+        padding: exactly causal, ``O(n^2)`` time per channel, ``O(n)`` memory kept for
+        backward (:class:`~specdsl.library.lst._mixing.PrefixProduct`).
     """
 
     def __init__(
@@ -58,7 +55,7 @@ class SpectralProductAttention(MultiHeadMixer):
         self.causal = bool(causal)
         self.head_transforms = tuple(kind for kind, count in groups for _ in range(count))
         self.mixer = SpectralProduct(groups, self.normalize)
-        self.kind_groups = kind_groups(groups)
+        self.groups = tuple(groups)
         self.scale = (
             nn.Parameter(torch.ones(num_heads, self.head_dim, 1)) if learnable_scale else None
         )
@@ -87,15 +84,24 @@ class SpectralProductAttention(MultiHeadMixer):
         return weight.to(dtype), None if bias is None else bias.to(dtype)
 
     def _causal(self, x: Tensor, mask: Tensor | None) -> Tensor:
-        """The causal layer (prefix operators, see :mod:`specdsl.library.lst._mixing`)."""
-        qkv = self.heads(x, seq_last=True)  # (3, B, H, d, N)
-        padding = key_padding(mask, x.dtype, seq_last=True)
-        if padding is not None:
-            qkv = qkv * padding
-        y = self.mixer(qkv)
-        if self.scale is not None:
-            y = y * self.scale.to(y.dtype)
-        return self.merge(self.output_dropout(y), seq_last=True)
+        """The causal layer (prefix operators, see :mod:`specdsl.library.lst._mixing`).
+
+        q, k, v come out of one projection with the sequence last; each transform family's
+        mixed heads go straight into their columns of ``W_o`` (no concatenation).
+        """
+        b, n, _ = x.shape
+        qkv = project_rows(self.qkv.weight, self.qkv.bias, x)  # (3 H d, B, n)
+        if mask is not None:  # in place: nothing keeps the projection yet
+            qkv.mul_(mask.to(x.dtype))
+        qkv = qkv.view(3, self.num_heads, self.head_dim, b, n)
+        weight, bias = self.output_weights(x.dtype)
+        out = None
+        for family in self.mixer.families:  # at most three transform families
+            y = self.output_dropout(self.mixer(qkv, family).view(-1, b * n)).mT  # (B n, c)
+            w_out = weight[:, family.start * self.head_dim : family.stop * self.head_dim]
+            out = project_out(out, bias if out is None else None, y, w_out)
+        assert out is not None
+        return out.view(b, n, -1)
 
     def extra_repr(self) -> str:
         return (

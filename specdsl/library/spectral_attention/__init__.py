@@ -3,11 +3,13 @@
 Each layer computes, per head, ``(phi(q) (phi(k)^T v)) / (phi(q) phi(k)^T 1)`` with a
 feature map ``phi`` of width ``F``: ``O(n F d)``, no ``n x n`` matrix. Queries and keys are
 scaled by ``d^-1/4`` first, so the softmax kernel is that of ``softmax(q k^T / sqrt(d))``.
-Causal layers use prefix sums of ``phi(k_j) v_j^T`` over positions.
+Causal layers run in chunks: masked scores within a chunk, prefix sums of the chunk
+states ``phi(k)^T v`` across chunks (:func:`causal_chunk`).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -98,6 +100,37 @@ def _feature_map_cost(b: int, h: int, n: int, d: int, shape: FeatureShape) -> tu
     return rows * (2 * d * r + 2 * r * m), rows * (r + 2 * r + 5 * m)
 
 
+def causal_chunk(n: int, width: int, head_dim: int) -> int:
+    """Rows per chunk of causal linear attention: the power of two nearest
+    ``sqrt(F d)`` (which balances the kept ``c`` scores and ``F d / c`` states per row),
+    within ``[16, 256]``, and at most ``n``."""
+    target = 1 << min(8, max(4, round(math.log2(width * head_dim) / 2)))
+    return max(1, min(n, target))
+
+
+def causal_rows(n: int, width: int, head_dim: int) -> int:
+    """The length causal linear attention runs at: ``n`` rounded up to whole chunks."""
+    chunk = causal_chunk(n, width, head_dim)
+    return -(-n // chunk) * chunk
+
+
+def _features_kept(shape: FeatureShape, head_dim: int) -> tuple[int, int]:
+    """``(per row, per call)`` numbers the feature maps of q and k keep besides q, k and
+    the features themselves.
+
+    Random-feature kernels: none. Polynomial: the scaled q or k (input of ``x P``) and
+    ``[x P, 1]`` (input of the tensor power), each ``d + r + 1`` a row. Spectral: the scaled
+    input, ``x V``, ``x V sqrt(lambda)`` and the features before their ``1/sqrt(m)``
+    scale, each ``d + 2 r + m`` a row, and ``sqrt(lambda)`` (``r``) per call. (The
+    kernels' Python-number factors, 8 bytes each, are not counted.)
+    """
+    if shape.kernel == "polynomial":
+        return 2 * (head_dim + shape.rank + 1), 0
+    if shape.kernel == "spectral":
+        return 2 * (head_dim + 2 * shape.rank + shape.random), 2 * shape.rank
+    return 0, 0
+
+
 def linear_attention_cost(
     dims: Dims, heads: int, head_dim: int, shape: FeatureShape, causal: bool, bias: bool = True
 ) -> Cost:
@@ -105,21 +138,41 @@ def linear_attention_cost(
 
     Non-causal matmuls: ``phi(k)^T v`` and ``phi(q) (.)`` (``2 n F d`` each) and the
     normaliser ``phi(q) sum_j phi(k_j)`` (``2 n F``); other: the key sum ``n F`` and the
-    division ``n d``. Causal matmul: ``phi(q_t) S_t`` (``2 n F d``); other: outer products
-    and their prefix sum (``2 n F d``), the key prefix sum ``n F``, the normaliser ``2 n F``
-    and the division ``n d``. Plus ``2 n d`` to scale q and k by ``d^-1/4``. All per head.
+    division ``n d``. Causal: the sequence runs at ``n'`` = ``n`` rounded up to whole
+    chunks of ``c`` rows (:func:`causal_chunk`; the feature maps too); matmul per row
+    ``2 c F`` (scores) ``+ 2 c d`` (scores times values) ``+ 2 F d`` (chunk states)
+    ``+ 2 F d + 2 F`` (queries times the prefix states and key sums); other per row
+    ``c + F + d + 2`` (score and key sums, the division, the normaliser's sum and clamp)
+    and per chunk ``F d + F`` (prefix sums). Plus ``2 n d`` to scale q and k by
+    ``d^-1/4``. All per head.
+
+    Kept for backward, per head and row: q, k, v (``3 d``), ``phi(q)`` and ``phi(k)``
+    (``2 F``, plus :func:`_features_kept`), the numerator (``d``) and the normaliser before
+    and after its clamp (``2``); non-causal, per head the state and key sum (``F d + F``);
+    causal, per row the ``c`` scores and per chunk the prefix states (``F d + F``). Plus
+    ``omega`` scaled by ``d^-1/4`` (``d m``) for random-feature kernels, and for the others
+    the key mask (``B n'``) when the causal sequence is padded.
     """
     b, n, h, d, f = dims.batch, dims.seq_len, heads, head_dim, shape.width
-    feature_matmul, feature_other = _feature_map_cost(b, h, n, d, shape)
-    per_head = b * h * n
+    rows = causal_rows(n, f, d) if causal else n
+    feature_matmul, feature_other = _feature_map_cost(b, h, rows, d, shape)
+    per_head = b * h * rows
+    per_row, per_call = _features_kept(shape, d)
+    stored = per_head * (3 * d + 2 * f + per_row + d + 2) + per_call
     if causal:
-        matmul = per_head * 2 * f * d
-        other = per_head * (2 * f * d + 3 * f + d)
-        stored = per_head * (3 * d + 2 * f + f * d)  # q, k, v, phi(q), phi(k), prefix states
+        c = causal_chunk(n, f, d)
+        chunks = b * h * (rows // c)
+        matmul = per_head * (2 * c * f + 2 * c * d + 4 * f * d + 2 * f)
+        other = per_head * (c + f + d + 2) + chunks * (f * d + f)
+        stored += per_head * c + chunks * (f * d + f)
     else:
         matmul = per_head * (4 * f * d + 2 * f)
         other = per_head * (f + d)
-        stored = per_head * (3 * d + 2 * f)
+        stored += b * h * (f * d + f)
+    if shape.kernel in ("softmax", "gaussian", "relu"):
+        stored += d * shape.random
+    elif rows != n:  # the kernel's own features are masked by a product: the mask is kept
+        stored += b * rows
     mixing = Cost(
         params=0,
         matmul_flops=feature_matmul + matmul,

@@ -12,7 +12,7 @@ positive Gaussian features):
 * keys: ``exp(k omega - w |k|^2 - G)``, ``G`` one maximum of the log-features over the real
   keys of a (head, batch); the ``1/sqrt(m)`` scale cancels. Padded keys get ``-inf`` in the
   exponent: their features are exactly zero;
-* ReLU features: ``relu(x omega)`` (padded keys zeroed).
+* ReLU features: ``relu(x omega)`` (padded keys get ``-inf`` before the ReLU).
 
 The stabilisers are constants along the attention sums (computed without gradient), as in
 :class:`specdsl.kernels.RFFAttentionKernel`, so the result is the same function.
@@ -23,9 +23,13 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
-#: Feature kinds this module computes; the others use the kernel's own ``compute_attention``.
+from specdsl.library.spectral_attention import causal_chunk
+
+#: Feature kinds this module computes (with the weight of ``|x|^2`` in the key exponent);
+#: the others use the kernel's own feature map.
 FAST_KINDS = {"softmax": 0.5, "gaussian": 1.0, "relu": 0.0}
 
 
@@ -66,12 +70,19 @@ def key_features(k: Tensor, omega: Tensor, kind: str, scale: float, mask: Tensor
     """
     proj = k @ omega
     if kind == "relu":
-        proj = proj.relu_()
-        return proj if mask is None else proj.mul_(mask[..., None].to(proj.dtype))
-    logits = proj.sub_(FAST_KINDS[kind] * scale * scale * k.square().sum(-1, keepdim=True))
+        if mask is not None:  # padded keys: -inf before the ReLU (a constant: nothing kept)
+            proj.sub_(_infinite_where_padded(mask, proj.dtype))
+        return proj.relu_()
+    norms = k.square().sum(-1, keepdim=True)
+    logits = proj.sub_(norms, alpha=FAST_KINDS[kind] * scale * scale)
     with torch.no_grad():
         shift = _key_shift(logits.detach(), mask)
     return logits.sub_(shift).exp_()
+
+
+def _infinite_where_padded(mask: Tensor, dtype: torch.dtype) -> Tensor:
+    """``(B, N, 1)``: ``+inf`` on padded keys (``mask`` False), 0 on real ones."""
+    return torch.zeros_like(mask, dtype=dtype).masked_fill_(~mask, math.inf)[..., None]
 
 
 def _key_shift(logits: Tensor, mask: Tensor | None) -> Tensor:
@@ -97,26 +108,45 @@ def linear_attention(phi_q: Tensor, phi_k: Tensor, v: Tensor, eps: float = 1e-12
     return num.div_(den)
 
 
-def fast_linear_attention(
-    qkv: Tensor, omega: Tensor, kind: str, scale: float, mask: Tensor | None
-) -> Tensor:
-    """Non-causal linear attention of head-major ``qkv`` ``(3, H, B, N, d)`` -> ``(H, B, N, d)``.
+def causal_linear_attention(phi_q: Tensor, phi_k: Tensor, v: Tensor, eps: float = 1e-12) -> Tensor:
+    """Causal ``sum_{j <= t} phi(q_t) . phi(k_j) v_j / sum_{j <= t} phi(q_t) . phi(k_j)``.
 
-    ``omega`` ``(d, m)`` are the random directions, ``scale`` (``d^-1/4``) the factor
-    applied to q and k first (folded into ``omega``).
+    ``(..., N, F)`` features and ``(..., N, d)`` values, ``N`` a multiple of
+    ``c = causal_chunk(N, F, d)`` (pad first); returns ``(..., N, d)``. Chunked, with
+    matrix products only, all chunks at once (no loop): within a chunk the masked scores
+    ``tril(phi(q) phi(k)^T)`` (``c x c``), across chunks the exclusive prefix sums of the
+    chunk states ``phi(k)^T v`` (``F x d``) and ``phi(k)^T 1``. Matmul FLOPs per row
+    ``2 c F + 2 c d + 4 F d + 2 F``; kept for backward per row: the scores (``c``) and, per
+    chunk, the prefix states (``F d + F``) besides the features, values and the division.
     """
-    q, k, v = qkv.unbind(0)
-    omega = omega.to(q.dtype) * scale
-    phi_q = query_features(q, omega, kind)
-    phi_k = key_features(k, omega, kind, scale, mask)
-    return linear_attention(phi_q, phi_k, v)
+    n, width = phi_q.shape[-2:]
+    c = causal_chunk(n, width, v.shape[-1])
+    q, k, v = (t.unflatten(-2, (n // c, c)) for t in (phi_q, phi_k, v))
+    scores = (q @ k.mT).tril_()
+    states = _exclusive_cumsum(k.mT @ v)  # (..., m, F, d)
+    totals = _exclusive_cumsum(k.sum(dim=-2, keepdim=True).mT)  # (..., m, F, 1)
+    num = (q @ states).add_(scores @ v)
+    den = (q @ totals).squeeze(-1).add_(scores.sum(dim=-1)).clamp_min_(eps)
+    return num.div_(den.unsqueeze(-1)).flatten(-3, -2)
+
+
+def _exclusive_cumsum(chunks: Tensor) -> Tensor:
+    """Sums of the chunks before each one, along dim ``-3`` (the first one gets zeros)."""
+    return F.pad(chunks.cumsum(dim=-3)[..., :-1, :, :], (0, 0, 0, 0, 1, 0))
+
+
+def pad_rows(x: Tensor, rows: int) -> Tensor:
+    """``x`` ``(..., N, d)`` zero-padded to ``rows`` rows (``x`` itself when no padding)."""
+    extra = rows - x.shape[-2]
+    return x if extra == 0 else F.pad(x, (0, 0, 0, extra))
 
 
 __all__ = [
     "FAST_KINDS",
-    "fast_linear_attention",
+    "causal_linear_attention",
     "head_major_qkv",
     "key_features",
     "linear_attention",
+    "pad_rows",
     "query_features",
 ]

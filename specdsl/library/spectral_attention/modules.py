@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from specdsl.kernels import FeatureKernel, PolynomialSpectralKernel, RFFAttentionKernel
@@ -12,11 +14,15 @@ from specdsl.library.attention._shared import (
     linear,
     resolve_head_dim,
 )
-from specdsl.library.spectral_attention import FeatureShape, resolve_features
+from specdsl.library.spectral_attention import FeatureShape, causal_rows, resolve_features
 from specdsl.library.spectral_attention._fast import (
     FAST_KINDS,
-    fast_linear_attention,
+    causal_linear_attention,
     head_major_qkv,
+    key_features,
+    linear_attention,
+    pad_rows,
+    query_features,
 )
 from specdsl.library.spectral_attention._features import (
     LowRankSoftmaxKernel,
@@ -48,10 +54,13 @@ class LinearAttention(MultiHeadMixer):
     ``q`` and ``k`` are scaled by ``head_dim^-1/4`` before the feature map, so the softmax
     kernel ``exp(q . k)`` becomes that of ``softmax(q k^T / sqrt(d))``. All heads run at
     once, head-major (:mod:`specdsl.library.spectral_attention._fast`): random-feature
-    kernels (softmax, Gaussian, ReLU) through the fused non-causal path, the others and
-    every causal layer through the kernel's ``compute_attention``; the ``n x n`` matrix is
-    never formed. ``causal`` uses prefix sums of ``phi(k_j) v_j^T``; a ``(B, N)`` mask
-    zeroes the padded keys' features. Dropout acts on the attention output (before ``W_o``).
+    kernels (softmax, Gaussian, ReLU) through the fused feature maps, the others through
+    the kernel's own feature map; the ``n x n`` matrix is never formed. ``causal`` runs in
+    chunks of ``c`` rows (:func:`~specdsl.library.spectral_attention.causal_chunk`, the
+    sequence zero-padded to whole chunks, padded keys masked): masked ``c x c`` scores
+    within a chunk, prefix sums of the chunk states ``phi(k)^T v`` across chunks. A
+    ``(B, N)`` mask zeroes the padded keys' features. Dropout acts on the attention output
+    (before ``W_o``).
     """
 
     kernel: FeatureKernel
@@ -86,16 +95,33 @@ class LinearAttention(MultiHeadMixer):
         mask = self.check_input(x, mask)
         b, n, _ = x.shape
         qkv = head_major_qkv(self.qkv.weight, self.qkv.bias, x, self.num_heads)
-        if self.feature_kind in FAST_KINDS and not self.causal:
-            self.kernel._maybe_redraw()
-            omega = self.kernel.omega
-            y = fast_linear_attention(qkv, omega, self.feature_kind, self.feature_scale, mask)
-        else:
-            q, k = qkv[:2] * self.feature_scale
-            y = self.kernel.compute_attention(q, k, qkv[2], mask=mask, causal=self.causal)
+        if self.causal:
+            rows = causal_rows(n, self.num_features, self.head_dim)
+            if rows != n:  # whole chunks: zero rows, masked as keys, cropped as queries
+                qkv = pad_rows(qkv, rows)
+                real = torch.ones(b, n, dtype=torch.bool, device=x.device)
+                mask = F.pad(real if mask is None else mask, (0, rows - n))
+        phi_q, phi_k = self.features(qkv[0], qkv[1], mask)
+        attend = causal_linear_attention if self.causal else linear_attention
+        y = attend(phi_q, phi_k, qkv[2])[..., :n, :]
         y = y.permute(1, 2, 0, 3).reshape(b, n, self.inner_dim)  # (H, B, N, d) -> (B, N, H d)
         out = linear(self.out_proj, self.output_dropout(y))
         return (out, None) if return_attention else out
+
+    def features(self, q: Tensor, k: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
+        """``(phi(q), phi(k))`` of head-major ``(H, B, N, d)`` queries and keys, each up to
+        a positive factor that cancels in the attention ratio; padded keys get zero."""
+        self.kernel._maybe_redraw()
+        if self.feature_kind in FAST_KINDS:
+            omega = self.kernel.omega.to(q.dtype) * self.feature_scale
+            kind = self.feature_kind
+            return query_features(q, omega, kind), key_features(
+                k, omega, kind, self.feature_scale, mask
+            )
+        q, k = q * self.feature_scale, k * self.feature_scale
+        phi_q = self.kernel._feature_map(q, True, None)[0]
+        phi_k = self.kernel._feature_map(k, False, mask)[0]
+        return phi_q, phi_k if mask is None else phi_k * mask[..., None].to(phi_k.dtype)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, num_features={self.num_features}, causal={self.causal}"

@@ -1,8 +1,8 @@
 """Wavelet token mixers: schemas and cost formulas (torch-free).
 
-The DWT is the pywt-compatible one of :mod:`specdsl.transforms` (strided convolutions,
-which ``FlopCounterMode`` counts: ``4 * rows * m * F`` FLOPs per single-level analysis or
-synthesis with ``m`` coefficients per band and filter length ``F``).
+The DWT runs as the block products of :mod:`specdsl.library.wavelet.plan` (all levels in
+one batched matrix product, see there), which ``FlopCounterMode`` counts: the cost
+formulas read the same plan the modules use.
 """
 
 from __future__ import annotations
@@ -14,6 +14,13 @@ from typing import Literal
 from pydantic import Field
 
 from specdsl.library.base import Cost, Dims, LayerConfig, register_layer
+from specdsl.library.wavelet.plan import (
+    AxisPlan,
+    band_lengths,
+    compact_grid,
+    filled_count,
+    stages,
+)
 
 #: Wavelets of ``specdsl.transforms.SUPPORTED_WAVELETS`` (kept torch-free here).
 WAVELETS: tuple[str, ...] = (
@@ -33,18 +40,6 @@ def filter_length(wavelet: str) -> int:
     import pywt
 
     return len(pywt.Wavelet(wavelet).dec_lo)
-
-
-def band_lengths(n: int, taps: int, levels: int) -> list[int]:
-    """Coefficients per level of a symmetric/zero-mode DWT: ``m_j = (m_{j-1} + F - 1) // 2``.
-
-    Returns ``[m_1, ..., m_levels]`` (finest first) for an input of length ``n``.
-    """
-    out = []
-    for _ in range(levels):
-        n = (n + taps - 1) // 2
-        out.append(n)
-    return out
 
 
 def causal_delay(wavelet: str, levels: int) -> int:
@@ -76,29 +71,44 @@ class WaveletMixingConfig(WaveletConfigBase):
     causal: bool = False
 
     def cost(self, dims: Dims) -> Cost:
-        b, d = dims.batch, dims.hidden_dim
-        taps = filter_length(self.wavelet)
-        n = dims.seq_len + (causal_delay(self.wavelet, self.levels) if self.causal else 0)
-        lengths = band_lengths(n, taps, self.levels)
-        coefficients = sum(lengths) + lengths[-1]  # every detail band and the approximation
-        rows = b * d
-        # analysis + synthesis: two strided convolutions per level (4 rows m F FLOPs each)
-        matmul = 8 * rows * taps * sum(lengths)
-        other = 0
-        if self.mixing_mode == "channel":  # one D x D product per band
-            matmul += 2 * b * coefficients * d * d
-            params = (self.levels + 1) * d * d
-        elif self.mixing_mode == "level":  # gather + weighted sum over the levels + 1 bands
-            other = 2 * rows * coefficients * (self.levels + 1)
-            params = (self.levels + 1) ** 2 * d
-        else:  # one scale per band and channel
-            other = rows * coefficients
-            params = (self.levels + 1) * d
+        """Block-product DWT and inverse, the band mixing, and what backward keeps.
+
+        Summed over the stages of ``plan.stages`` (one unless ``levels`` exceeds
+        ``plan.stage_levels(F)``). Kept for backward (the transforms are constant linear
+        maps and keep nothing): each stage's coefficient buffer ``rows x P x D`` (``rows =
+        B blocks + window - 1``, see ``plan.AxisPlan``) with its per-slot weights (pointwise
+        ``P D``, channel ``P D D``); ``level`` mode keeps the gathered reads
+        ``B blocks P (L+1) D`` and ``P (L+1) D`` weights instead. Output dropout keeps its
+        scaled mask (``B N D``).
+        """
+        b, d, levels, n = dims.batch, dims.hidden_dim, self.levels, dims.seq_len
+        mode = "zero" if self.causal else "symmetric"
+        delay = causal_delay(self.wavelet, levels) if self.causal else 0
+        matmul = other = kept = 0
+        for i, plan in enumerate(stages(self.wavelet, levels, n + delay, mode, False)):
+            size = n if i == 0 else plan.length  # stage 0 reads x and returns n samples
+            matmul += plan.analysis_flops(b, d, size) + plan.synthesis_flops(b, d, size)
+            slots = plan.slots
+            coefficients = plan.rows(b) * slots * d
+            if self.mixing_mode == "channel":  # one D x D product per slot
+                matmul += 2 * coefficients * d
+                kept += coefficients + slots * d * d
+            elif self.mixing_mode == "level":  # gather, weight, sum over the levels + 1 bands
+                reads = b * plan.blocks * slots * (levels + 1) * d
+                other += 2 * reads
+                kept += reads + slots * (levels + 1) * d
+            else:  # one scale per band and channel
+                other += coefficients
+                kept += coefficients + slots * d
+        params = {"channel": (levels + 1) * d * d, "level": (levels + 1) ** 2 * d}.get(
+            self.mixing_mode, (levels + 1) * d
+        )
+        mask = b * dims.seq_len * d if self.dropout > 0 else 0
         return Cost(
             params=params,
             matmul_flops=matmul,
-            other_flops=other,
-            activation_bytes=2 * rows * coefficients * dims.dtype_bytes,
+            other_flops=other + mask,
+            activation_bytes=(kept + mask) * dims.dtype_bytes,
             complexity="O(n)",
         )
 
@@ -108,19 +118,6 @@ def grid_shape(n: int) -> tuple[int, int]:
     ``H = ceil(n / W)`` (the last row zero-padded)."""
     width = math.isqrt(n - 1) + 1 if n > 1 else 1
     return -(-n // width), width
-
-
-def dwt2_conv_flops(rows: int, h: int, w: int, taps: int) -> tuple[int, int, int]:
-    """FLOPs of one 2-D analysis + synthesis level of ``rows`` ``h x w`` images.
-
-    Analysis: along ``W`` on ``rows h`` lines, then along ``H`` on ``2 rows m_w`` lines;
-    synthesis: along ``H`` on ``2 rows m_w`` lines, then along ``W`` on ``rows h'`` lines
-    with ``h' = 2 m_h - F + 2``. Returns ``(flops, m_h, m_w)``.
-    """
-    m_h, m_w = (h + taps - 1) // 2, (w + taps - 1) // 2
-    h_rec = 2 * m_h - taps + 2
-    lines = rows * h * m_w + 2 * rows * m_w * m_h + 2 * rows * m_w * m_h + rows * h_rec * m_w
-    return 4 * lines * taps, m_h, m_w
 
 
 @register_layer(
@@ -145,30 +142,58 @@ class WaveletMixing2DConfig(WaveletConfigBase):
         """The model width (``channels``)."""
         return self.channels
 
-    def cost(self, dims: Dims) -> Cost:
-        b, c = dims.batch, self.channels
-        taps = filter_length(self.wavelet)
-        h, w = grid_shape(dims.seq_len)
-        rows = b * c
-        matmul = coefficients = 0
-        for _ in range(self.levels):
-            flops, h, w = dwt2_conv_flops(rows, h, w, taps)
-            matmul += flops
-            coefficients += 3 * h * w
-        coefficients += h * w  # the approximation
-        bands = 3 * self.levels + 1
+    def _stage_cost(
+        self, b: int, c: int, plan_h: AxisPlan, plan_w: AxisPlan
+    ) -> tuple[int, int, int]:
+        """``(matmul, other, kept elements)`` of one stage."""
+        height, width = plan_h.length, plan_w.length
+        if self.mixing_mode == "subband" and compact_grid(plan_h, plan_w):
+            rows_h, rows_w = filled_count(plan_h), filled_count(plan_w)
+            # analysis along W then H; synthesis along W (on filled_H rows) then H
+            matmul = 2 * b * c * height * rows_w * (width + rows_h)
+            matmul += 2 * b * c * rows_h * width * (rows_w + height)
+            coefficients = b * rows_h * rows_w * c
+            return matmul, coefficients, coefficients + rows_h * rows_w * c
+        row = plan_w.blocks * plan_w.slots * c  # one row of the W-transformed grid
+        matmul = plan_w.analysis_flops(b * height, c, width) + plan_h.analysis_flops(b, row, height)
+        matmul += plan_h.synthesis_flops(b, row, height)
+        matmul += plan_w.synthesis_flops(b * height, c, width)
+        coefficients = plan_h.rows(b) * plan_h.slots * row
+        pairs = plan_h.slots * plan_w.slots
         if self.mixing_mode == "channel":
-            matmul += 2 * b * coefficients * c * c
-            params, other = bands * c * c, 0
-        else:
-            params, other = bands * c, rows * coefficients
+            return matmul + 2 * coefficients * c, 0, coefficients + pairs * c * c
+        return matmul, coefficients, coefficients + pairs * c
+
+    def cost(self, dims: Dims) -> Cost:
+        """Separable block-product DWT along W then H, the subband mixing, the inverse.
+
+        Summed over the stages of ``plan.stages`` (one unless ``levels`` exceeds
+        ``plan.stage_levels(F)``). Every pair of 1-D pyramid outputs (``S = 2 P - 2`` per
+        axis) is computed and weighted (pairs that are no subband by zero). Kept for
+        backward: the coefficient buffer ``rows_H x S x blocks_W x S x C`` and the pair
+        weights (``S S C``, or ``S S`` ``C x C`` matrices and the buffer regrouped by pair
+        for ``channel`` mixing). Stages that run compact in ``subband`` mode
+        (``plan.compact_grid``: small and moderate grids) keep only the filled
+        coefficients, ``B x filled_H x filled_W x C``, and their weights, from four dense
+        products.
+        """
+        b, c = dims.batch, self.channels
+        height, width = grid_shape(dims.seq_len)
+        along = [
+            stages(self.wavelet, self.levels, size, "symmetric", True) for size in (height, width)
+        ]
+        matmul = other = kept = 0
+        for plan_h, plan_w in zip(*along, strict=True):
+            stage = self._stage_cost(b, c, plan_h, plan_w)
+            matmul, other, kept = matmul + stage[0], other + stage[1], kept + stage[2]
+        bands = 3 * self.levels + 1
         return Cost(
-            params=params,
+            params=bands * c * c if self.mixing_mode == "channel" else bands * c,
             matmul_flops=matmul,
             other_flops=other,
-            activation_bytes=2 * rows * coefficients * dims.dtype_bytes,
+            activation_bytes=kept * dims.dtype_bytes,
             complexity="O(n)",
         )
 
 
-__all__ = ["WaveletConfigBase", "WaveletMixing2DConfig", "WaveletMixingConfig"]
+__all__ = ["WaveletConfigBase", "WaveletMixing2DConfig", "WaveletMixingConfig", "band_lengths"]

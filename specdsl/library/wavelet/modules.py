@@ -1,13 +1,25 @@
-"""Wavelet token mixers: torch modules on the DWT of :mod:`specdsl.transforms`.
+"""Wavelet token mixers: every decomposition level in one matrix product, no level loop.
 
-Bands are kept in pywt order, ``[cA_L, cD_L, ..., cD_1]`` (1-D) and
-``[cA_L, (cH_L, cV_L, cD_L), ..., (cH_1, cV_1, cD_1)]`` (2-D). The only Python loops run
-over decomposition levels (each level reads the previous one's output).
+The multi-level DWT (pywt's, ``"symmetric"`` extension, or ``"zero"`` when causal) runs as
+the block product of :mod:`.plan` / :mod:`.ops`: blocks of ``P = 2**levels`` positions,
+each coefficient block one ``(slots x window P)`` matrix times a sliding window of input
+blocks (plus a small correction at both ends for the symmetric extension), and the inverse
+likewise. Coefficient block ``k`` holds ``cA_L[k]``, ``cD_L[k]``, ``cD_{L-1}[2k..2k+1]``,
+..., ``cD_1[2^(L-1) k ..]`` (slot ``s`` belongs to pywt band ``s.bit_length()``), so the
+per-band mixing is a per-slot operation and nothing in a forward loops over levels,
+positions or channels. Both transforms are constant linear maps run through
+:class:`.ops.ConstantLinear`: only what the mixing itself needs is kept for backward.
+
+One block product's work per sample grows as ``(F - 1) 2^levels``, so decompositions
+deeper than :func:`.plan.stage_levels` (4 levels for db4, 7 for haar) are chained in
+stages: the next stage transforms the previous one's approximation (pywt's own recursion)
+and hands its reconstruction back. The only Python loop of a forward runs over these
+stages (2 for db4 with 5 to 8 levels, at most 5 for coif5 at 10 levels); the defaults
+(``wavelet``: db4, 3 levels; ``wavelet_2d``: 2; the decoders' 2) are a single stage.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Self
 
 import torch
@@ -15,51 +27,22 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from specdsl.library.fourier.checks import check_choice, check_dropout, check_int
-from specdsl.library.fourier.spectral import cached
-from specdsl.library.wavelet import (
-    WAVELETS,
-    WaveletConfigBase,
-    causal_delay,
-    grid_shape,
+from specdsl.library.wavelet import WAVELETS, WaveletConfigBase, causal_delay, grid_shape
+from specdsl.library.wavelet.chain import (
+    approximation,
+    first_levels,
+    level_reads,
+    stage_bands,
 )
-from specdsl.transforms import functional as TF
+from specdsl.library.wavelet.grid import GridStage, grid_stage, stage_table
+from specdsl.library.wavelet.ops import analysis, linear, synthesis
+from specdsl.library.wavelet.plan import AxisPlan, compact_grid, stages
 
 
-def _fit(approximation: Tensor, detail: Tensor) -> Tensor:
-    """Drop the approximation's extra trailing samples (pywt's ``waverec`` rule)."""
-    for dim in range(detail.dim() - 1, detail.dim() - 3, -1):
-        if approximation.shape[dim] > detail.shape[dim]:
-            approximation = approximation.narrow(dim, 0, detail.shape[dim])
-    return approximation
-
-
-@cached
-def level_plan(
-    lengths: tuple[int, ...], levels: tuple[int, ...], shift: int, device: torch.device
-) -> tuple[Tensor, Tensor]:
-    """Where ``level`` mixing reads each source band for each target coefficient.
-
-    Target coefficient ``k`` of a band at level ``j`` reads, from a band at level ``j'``:
-    ``k`` (same level), ``floor(k / 2^(j'-j)) - shift`` (coarser band: nearest earlier
-    coefficient; ``shift = 1`` when causal) or ``2^(j-j') (k + 1) - 1`` (finer band: the
-    last coefficient of the block ``k`` covers). Out-of-range reads point at index
-    ``sum(lengths)``, a zero. Returns ``(index (T, bands), band of each coefficient (T,))``.
-    """
-    total = sum(lengths)
-    offsets = [sum(lengths[:i]) for i in range(len(lengths))]
-    rows, owners = [], []
-    for band, (length, level) in enumerate(zip(lengths, levels, strict=True)):
-        k = torch.arange(length)
-        columns = []
-        for source, (src_length, src_level) in enumerate(zip(lengths, levels, strict=True)):
-            step = src_level - level
-            coarser = (k >> step) - (shift if step else 0)
-            src = coarser if step >= 0 else ((k + 1) << -step) - 1
-            valid = (src >= 0) & (src < src_length)
-            columns.append(torch.where(valid, src + offsets[source], total))
-        rows.append(torch.stack(columns, dim=1))
-        owners.append(torch.full((length,), band))
-    return torch.cat(rows).to(device), torch.cat(owners).to(device)
+def _padded(weight: Tensor, dtype: torch.dtype) -> Tensor:
+    """``weight`` with one zero entry appended along dim 0 (the handed-on approximation)."""
+    weight = weight.to(dtype)
+    return torch.cat((weight, weight.new_zeros(1, *weight.shape[1:])))
 
 
 def _band_parameter(mode: str, bands: int, channels: int) -> nn.Parameter:
@@ -69,12 +52,24 @@ def _band_parameter(mode: str, bands: int, channels: int) -> nn.Parameter:
     return nn.Parameter(torch.ones(bands, channels))
 
 
-def _mix_band(weight: Tensor, band: Tensor, channel_mixing: bool) -> Tensor:
-    """Apply one band's weight to coefficients ``(B, C, ...)`` (channels in dim 1)."""
-    weight = weight.to(band.dtype)
-    if channel_mixing:
-        return torch.einsum("ce,bc...->be...", weight, band)
-    return band * weight.view(-1, *([1] * (band.dim() - 2)))
+def _scale(coefficients: Tensor, weight: Tensor) -> Tensor:
+    """``coefficients * weight``, in place when nothing needs the gradient."""
+    if torch.is_grad_enabled():
+        return coefficients * weight
+    return coefficients.mul_(weight)
+
+
+def _channel_map(coefficients: Tensor, weight: Tensor) -> Tensor:
+    """Slot ``s`` of ``coefficients (rows, S, C)`` times ``weight[s] (C, C)``."""
+    mixed = torch.bmm(coefficients.transpose(0, 1), weight)
+    return mixed.transpose(0, 1)
+
+
+def _check_levels(levels: int) -> int:
+    check_int("levels", levels)
+    if levels > 10:
+        raise ValueError(f"levels must be an integer in [1, 10], got {levels}")
+    return levels
 
 
 class WaveletMixing(nn.Module):
@@ -115,9 +110,7 @@ class WaveletMixing(nn.Module):
         super().__init__()
         self.hidden_dim = check_int("hidden_dim", hidden_dim)
         self.wavelet = check_choice("wavelet", wavelet, WAVELETS)
-        self.levels = check_int("levels", levels)
-        if levels > 10:
-            raise ValueError(f"levels must be an integer in [1, 10], got {levels}")
+        self.levels = _check_levels(levels)
         self.mixing_mode = check_choice(
             "mixing_mode", mixing_mode, ("pointwise", "channel", "level")
         )
@@ -136,47 +129,69 @@ class WaveletMixing(nn.Module):
         """Build the module from its validated config."""
         return cls(**config.model_dump())
 
-    def decompose(self, signal: Tensor) -> list[Tensor]:
-        """``[cA_L, cD_L, ..., cD_1]`` of ``signal`` ``(B, D, n)`` along its last dim."""
-        approximation, details = signal, []
-        for _ in range(self.levels):  # each level transforms the previous approximation
-            approximation, detail = TF.dwt(approximation, self.wavelet, self.extension)
-            details.append(detail)
-        return [approximation, *details[::-1]]
+    def plans(self, n: int) -> tuple[AxisPlan, ...]:
+        """The block plans (stages, finest first) of an input of ``n`` positions (plus the
+        causal delay); one unless ``levels > plan.stage_levels(F)``."""
+        return stages(self.wavelet, self.levels, n + self.delay, self.extension, False)
 
-    def mix_levels(self, bands: list[Tensor]) -> list[Tensor]:
-        """``level`` mode: every band from all bands, read through :func:`level_plan`."""
-        lengths = tuple(band.shape[-1] for band in bands)
-        band_levels = (self.levels, *range(self.levels, 0, -1))
-        index, owner = level_plan(lengths, band_levels, int(self.causal), bands[0].device)
-        flat = F.pad(torch.cat(bands, dim=-1), (0, 1))
-        weight = self.level_weight.to(flat.dtype)[owner].permute(2, 0, 1)  # (D, T, bands)
-        mixed = (flat[..., index] * weight).sum(-1)
-        return list(mixed.split(lengths, dim=-1))
+    def analyse(self, x: Tensor, plans: tuple[AxisPlan, ...]) -> list[Tensor]:
+        """The coefficient buffers of every stage; each next stage transforms the previous
+        one's approximation (slot 0)."""
+        buffers, signal, offset = [], x, self.delay
+        for i, plan in enumerate(plans):  # stages of up to plan.stage_levels(F) levels
+            buffers.append(linear(signal, analysis(plan, offset, signal)))
+            if i + 1 < len(plans):
+                signal, offset = approximation(buffers[-1], plan, x.shape[0]), 0
+        return buffers
 
-    def reconstruct(self, bands: list[Tensor], mix: Callable[[Tensor, int], Tensor]) -> Tensor:
-        """Inverse DWT of ``bands`` with ``mix(band, index)`` applied to each band first."""
-        approximation = mix(bands[0], 0)
-        for index, detail in enumerate(bands[1:], start=1):
-            detail = mix(detail, index)
-            approximation = _fit(approximation, detail)
-            approximation = TF.idwt(approximation, detail, self.wavelet, self.extension)
-        return approximation
+    def synthesise(self, buffers: list[Tensor], plans: tuple[AxisPlan, ...], n: int) -> Tensor:
+        """Invert the stages, last first, each reconstructed approximation added into the
+        previous stage's slot 0; the first ``n`` samples."""
+        out = None
+        for i in range(len(plans) - 1, -1, -1):  # stages, see analyse
+            coefficients = buffers[i]
+            if out is not None:
+                approximation(coefficients, plans[i], out.shape[0]).add_(out)
+            length = n if i == 0 else plans[i].length
+            out = linear(coefficients, synthesis(plans[i], length, coefficients))
+        return out
 
-    def _mix(self, band: Tensor, index: int) -> Tensor:
+    def mix_levels(
+        self, buffers: list[Tensor], plans: tuple[AxisPlan, ...], batch: int
+    ) -> list[Tensor]:
+        """``level`` mode: every coefficient from all bands (:func:`.chain.level_reads`)."""
+        device, width = buffers[0].device, buffers[0].shape[-1]
+        reads = level_reads(plans, plans[0].length, int(self.causal), device)
+        bands = stage_bands(plans, self.levels, device)
+        parts = [
+            c[: batch * p.blocks].view(batch, -1, width)
+            for c, p in zip(buffers, plans, strict=True)
+        ]
+        flat = torch.cat((parts[0].new_zeros(batch, 1, width), *parts), dim=1)
+        weight = _padded(self.level_weight, flat.dtype)
+        out = []
+        for plan, index, band in zip(plans, reads, bands, strict=True):  # stages
+            read = flat.index_select(1, index).view(batch, plan.blocks, plan.slots, -1, width)
+            mixed = (read * weight[band]).sum(3).view(-1, plan.slots, width)
+            out.append(F.pad(mixed, (0, 0, 0, 0, 0, plan.window - 1)))
+        return out
+
+    def mix(self, buffers: list[Tensor], plans: tuple[AxisPlan, ...], batch: int) -> list[Tensor]:
+        """Apply the band weights to every stage's coefficient buffer ``(rows, P, D)``."""
         if self.mixing_mode == "level":
-            return band
-        return _mix_band(self.band_weight[index], band, self.mixing_mode == "channel")
+            return self.mix_levels(buffers, plans, batch)
+        weight = _padded(self.band_weight, buffers[0].dtype)
+        bands = stage_bands(plans, self.levels, buffers[0].device)
+        if self.mixing_mode == "channel":
+            return [_channel_map(c, weight[b]) for c, b in zip(buffers, bands, strict=True)]
+        return [_scale(c, weight[b]) for c, b in zip(buffers, bands, strict=True)]
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         """Mix ``x`` ``(B, N, D)``; ``mask`` is unused (padded positions arrive zeroed)."""
-        n = x.shape[1]
-        signal = F.pad(x.transpose(1, 2), (self.delay, 0))
-        bands = self.decompose(signal)
-        if self.mixing_mode == "level":
-            bands = self.mix_levels(bands)
-        out = self.reconstruct(bands, self._mix)[..., :n]
-        return self.dropout(out.transpose(1, 2))
+        batch, n, _ = x.shape
+        plans = self.plans(n)
+        mixed = self.mix(self.analyse(x, plans), plans, batch)
+        return self.dropout(self.synthesise(mixed, plans, n))
 
 
 class WaveletMixing2D(nn.Module):
@@ -184,7 +199,11 @@ class WaveletMixing2D(nn.Module):
 
     Inputs: images ``(B, C, H, W)`` (returned in that layout), or tokens ``(B, N, C)``
     laid row-major on a grid of width ``ceil(sqrt(N))`` and height ``ceil(N / width)``
-    (the last row zero-padded; the output is read back in the same order).
+    (the last row zero-padded; the output is read back in the same order). The transform
+    is pywt's ``wavedec2`` / ``waverec2`` with symmetric extension, run separably as the
+    block products of :mod:`.ops2d` (no loop over levels); in ``subband`` mode small and
+    moderate grids run as four dense products on the filled coefficients only
+    (:func:`.ops2d.compact`, chosen by :func:`.plan.compact_grid`).
 
     Parameters
     ----------
@@ -210,9 +229,7 @@ class WaveletMixing2D(nn.Module):
         super().__init__()
         self.channels = check_int("channels", channels)
         self.wavelet = check_choice("wavelet", wavelet, WAVELETS)
-        self.levels = check_int("levels", levels)
-        if levels > 10:
-            raise ValueError(f"levels must be an integer in [1, 10], got {levels}")
+        self.levels = _check_levels(levels)
         self.mixing_mode = check_choice("mixing_mode", mixing_mode, ("subband", "channel"))
         self.band_weight = _band_parameter(mixing_mode, 3 * levels + 1, channels)
 
@@ -221,27 +238,63 @@ class WaveletMixing2D(nn.Module):
         """Build the module from its validated config."""
         return cls(**config.model_dump())
 
-    def _mix(self, band: Tensor, index: int) -> Tensor:
-        return _mix_band(self.band_weight[index], band, self.mixing_mode == "channel")
+    def plans(self, height: int, width: int) -> tuple[tuple[AxisPlan, AxisPlan], ...]:
+        """The block plans ``(along H, along W)`` of every stage, finest first (one stage
+        unless ``levels > plan.stage_levels(F)``)."""
+        along = [
+            stages(self.wavelet, self.levels, size, "symmetric", True) for size in (height, width)
+        ]
+        return tuple(zip(*along, strict=True))
+
+    def stages(self, height: int, width: int, like: Tensor) -> list[GridStage]:
+        """The stages of an ``H x W`` grid; ``subband`` mixing of a grid where
+        ``plan.compact_grid`` holds runs packed (filled slots only)."""
+        subband = self.mixing_mode == "subband"
+        return [
+            grid_stage(h, w, subband and compact_grid(h, w), like.dtype, like.device)
+            for h, w in self.plans(height, width)
+        ]
+
+    def mix(self, coefficients: Tensor, stage: GridStage, first: int, last: bool) -> Tensor:
+        """Apply the subband weights to one stage's coefficients."""
+        table = stage_table(stage, first, self.levels, last, coefficients.device)
+        weight = _padded(self.band_weight, coefficients.dtype)[table]
+        if stage.packed:  # (B, filled_H, filled_W, C) by (filled_H, filled_W, C)
+            return _scale(coefficients, weight)
+        rows, slots = coefficients.shape[:2]
+        grid = coefficients.view(rows, slots, stage.plan_w.blocks, slots, self.channels)
+        if self.mixing_mode == "subband":
+            return _scale(grid, weight[:, None]).view(coefficients.shape)
+        pairs = grid.permute(1, 3, 0, 2, 4).reshape(slots * slots, -1, self.channels)
+        mixed = torch.bmm(pairs, weight.view(slots * slots, self.channels, self.channels))
+        mixed = mixed.view(slots, slots, rows, stage.plan_w.blocks, self.channels)
+        return mixed.permute(2, 0, 3, 1, 4).reshape(coefficients.shape)
 
     def mix_image(self, image: Tensor) -> Tensor:
-        """Transform, mix and invert ``image`` ``(B, C, H, W)``."""
-        approximation, details = image, []
-        for _ in range(self.levels):  # each level transforms the previous approximation
-            approximation, detail = TF.dwt2(approximation, self.wavelet, "symmetric")
-            details.append(detail)
-        approximation = self._mix(approximation, 0)
-        for level, detail in enumerate(reversed(details)):
-            first = 1 + 3 * level
-            mixed = tuple(self._mix(band, first + k) for k, band in enumerate(detail))
-            approximation = _fit(approximation, mixed[0])
-            approximation = TF.idwt2((approximation, mixed), self.wavelet, "symmetric")
-        return approximation[..., : image.shape[-2], : image.shape[-1]]
+        """Transform, mix and invert ``image`` ``(B, H, W, C)`` (channels last)."""
+        grid = self.stages(image.shape[1], image.shape[2], image)
+        buffers, signal = [], image
+        for i, stage in enumerate(grid):  # stages of up to plan.stage_levels(F) levels
+            buffers.append(stage.analyse(signal))
+            if i + 1 < len(grid):
+                signal = stage.take(buffers[-1], image.shape[0])
+        firsts = first_levels(tuple(stage.plan_h for stage in grid))
+        last = len(grid) - 1
+        mixed = [
+            self.mix(c, stage, first, i == last)
+            for i, (c, stage, first) in enumerate(zip(buffers, grid, firsts, strict=True))
+        ]
+        out = None
+        for i in range(last, -1, -1):  # stages, last first
+            if out is not None:
+                grid[i].give(mixed[i], out)
+            out = grid[i].synthesise(mixed[i])
+        return out
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         """Mix tokens ``(B, N, C)`` or an image ``(B, C, H, W)``; ``mask`` is unused."""
         if x.dim() == 4 and x.shape[1] == self.channels:
-            return self.mix_image(x)
+            return self.mix_image(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
         if x.dim() != 3 or x.shape[-1] != self.channels:
             raise ValueError(
                 f"expected tokens (B, N, {self.channels}) or an image (B, {self.channels}, H, W),"
@@ -249,10 +302,10 @@ class WaveletMixing2D(nn.Module):
             )
         batch, n, _ = x.shape
         height, width = grid_shape(n)
-        grid = F.pad(x, (0, 0, 0, height * width - n))
-        grid = grid.view(batch, height, width, self.channels).permute(0, 3, 1, 2)
-        out = self.mix_image(grid).permute(0, 2, 3, 1).reshape(batch, height * width, self.channels)
-        return out[:, :n]
+        if height * width > n:
+            x = F.pad(x, (0, 0, 0, height * width - n))
+        out = self.mix_image(x.view(batch, height, width, self.channels))
+        return out.reshape(batch, height * width, self.channels)[:, :n]
 
 
 __all__ = ["WaveletMixing", "WaveletMixing2D"]
