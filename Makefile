@@ -16,8 +16,9 @@ test: setup
 	$(PYTHON) -m pytest
 
 lint:
-	$(PYTHON) -m ruff check specdsl tests benchmarks
-	$(PYTHON) -m ruff format --check specdsl tests benchmarks
+	$(PYTHON) -m ruff check specdsl tests benchmarks examples
+	$(PYTHON) -m ruff format --check specdsl tests benchmarks examples
+	$(PYTHON) -m mypy specdsl
 
 bench: setup
 	$(PYTHON) -m pytest -m bench

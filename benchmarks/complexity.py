@@ -72,8 +72,11 @@ def time_forward(model: torch.nn.Module, x: torch.Tensor, repeats: int) -> float
     return min(runs)
 
 
-def measure(layer: str, lengths: list[int], hidden: int, repeats: int, max_bytes: float):
-    """Declared class, and seconds per sequence at each length that fits in memory."""
+def measure(
+    layer: str, lengths: list[int], hidden: int, repeats: int, max_bytes: float, max_seconds: float
+):
+    """Declared class, and seconds per sequence at each length that fits in memory (longer
+    lengths are skipped once one forward takes more than ``max_seconds``)."""
     spec = specdsl.parse(
         f"hidden_dim: {hidden}\nmax_sequence_length: {max(lengths)}\n"
         f'positional_encoding: none\nlayers: "{layer}"'
@@ -87,11 +90,14 @@ def measure(layer: str, lengths: list[int], hidden: int, repeats: int, max_bytes
             break
         try:
             x = torch.randn(batch, n, hidden)
-            seconds.append(time_forward(model, x, repeats) / batch)
+            call = time_forward(model, x, repeats)
         except RuntimeError as err:  # out of memory: the live working set exceeds the machine
             print(f"  {layer}: stopped at n={n}: {str(err).splitlines()[0][:90]}", flush=True)
             break
+        seconds.append(call / batch)
         done.append(n)
+        if call > max_seconds:
+            break
     return declared, done, seconds
 
 
@@ -114,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hidden", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--max-gib", type=float, default=4.0, help="skip larger activations")
+    parser.add_argument(
+        "--max-seconds", type=float, default=2.0, help="stop a layer after a slower forward"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # stable timings on a shared machine
     lengths = [n for n in (2**k for k in range(4, 20)) if args.min_n <= n <= args.max_n]
@@ -122,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     failures = 0
     for layer in variants(names):
         declared, done, seconds = measure(
-            layer, lengths, args.hidden, args.repeats, args.max_gib * 2**30
+            layer, lengths, args.hidden, args.repeats, args.max_gib * 2**30, args.max_seconds
         )
         overall, large, word = verdict(declared, done, seconds)
         failures += word == "MISMATCH"

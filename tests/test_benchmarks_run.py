@@ -58,3 +58,30 @@ def test_bad_arguments_are_usage_errors(script: str) -> None:
         check=False,
     )
     assert result.returncode == 2 and "--threads" in result.stderr
+
+
+def test_complexity_benchmark_prints_a_verdict_per_layer() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "complexity.py"),
+            "--layers",
+            "fourier,performer",
+            "--min-n",
+            "16",
+            "--max-n",
+            "64",
+            "--repeats",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    rows = result.stdout.splitlines()[1:-1]
+    names = ["fourier ", "performer(num_heads=4) ", "performer(num_heads=4, causal=true) "]
+    assert [row.startswith(name) for row, name in zip(rows, names, strict=True)] == [True] * 3
+    assert [row.split()[-2] for row in rows] == ["16-64"] * 3  # lengths of each fitted slope
+    assert result.stdout.splitlines()[-1].endswith("mismatches")
+    assert result.returncode in (0, 1)  # 1: a tiny-size slope fell outside its band

@@ -6,7 +6,8 @@ operate along any dimension(s) of batched tensors and are differentiable.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import cast
 
 import torch
 
@@ -162,6 +163,13 @@ def _from_last2(x: Tensor, dims: tuple[int, int]) -> Tensor:
     return x.movedim((-2, -1), dims)
 
 
+def _map_details(
+    fn: Callable[[Tensor, tuple[int, int]], Tensor], det: Sequence[Tensor], dims: tuple[int, int]
+) -> Details2D:
+    """``fn(t, dims)`` on each detail band of ``det`` (``(cH, cV, cD)``: three in, three out)."""
+    return cast(Details2D, tuple(fn(t, dims) for t in det))
+
+
 def dwt2(
     x: Tensor,
     wavelet: str = "db4",
@@ -176,7 +184,7 @@ def dwt2(
     _check_wavelet_args(x, wavelet, mode)
     dims = normalize_dims(x, dim)
     a, det = _dwt2_last(_to_last2(x, dims), wavelet, mode)
-    return _from_last2(a, dims), tuple(_from_last2(t, dims) for t in det)
+    return _from_last2(a, dims), _map_details(_from_last2, det, dims)
 
 
 def idwt2(
@@ -189,7 +197,7 @@ def idwt2(
     a, det = coeffs
     _check_wavelet_args(a, wavelet, mode, "cA")
     dims = normalize_dims(a, dim)
-    last = tuple(_to_last2(t, dims) for t in det)
+    last = _map_details(_to_last2, det, dims)
     return _from_last2(_idwt2_last(_to_last2(a, dims), last, wavelet, mode), dims)
 
 
@@ -208,10 +216,10 @@ def wavedec2(
     dims = normalize_dims(x, dim)
     levels = _check_levels(levels, [x.shape[k] for k in dims], wavelet)
     a = _to_last2(x, dims)
-    details = []
+    details: list[Details2D] = []
     for _ in range(levels):
         a, det = _dwt2_last(a, wavelet, mode)
-        details.append(tuple(_from_last2(t, dims) for t in det))
+        details.append(_map_details(_from_last2, det, dims))
     return _from_last2(a, dims), details[::-1]
 
 

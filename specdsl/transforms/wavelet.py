@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 
@@ -18,6 +19,10 @@ Details2D = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
 class _Wavelet(Transform):
     """Shared wavelet/levels/mode validation."""
+
+    # implemented by the subclasses; declared here for type checkers
+    decompose: Callable[..., Any]
+    reconstruct: Callable[..., torch.Tensor]
 
     def __init__(
         self, wavelet: str = "db4", levels: int | None = 1, mode: str = "symmetric"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Self
 
 import torch
@@ -12,7 +13,12 @@ from specdsl.library.afno import AFNOMixingConfig, afno_shape
 from specdsl.library.afno._spectrum import Layout, from_kept_blocks, kept_blocks
 from specdsl.library.fourier.checks import check_choice, check_dropout, check_int, check_positive
 
-ACTIVATIONS = {"gelu": F.gelu, "relu": F.relu, "silu": F.silu, "tanh": torch.tanh}
+ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
+    "gelu": F.gelu,
+    "relu": F.relu,
+    "silu": F.silu,
+    "tanh": torch.tanh,
+}
 SHRINK = 0.01  # soft-thresholding lambda (Guibas et al.)
 INIT_SCALE = 0.02
 

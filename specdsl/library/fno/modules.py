@@ -14,6 +14,7 @@ alone, so the cost formula follows the same path), otherwise ``rfft``/``irfft``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Self
 
 import torch
@@ -27,7 +28,7 @@ from specdsl.library.fno._spectral import mode_product, truncated_dft
 from specdsl.library.fourier.causal import causal_conv
 from specdsl.library.fourier.checks import check_choice, check_int
 
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "gelu": F.gelu,
     "relu": F.relu,
     "silu": F.silu,
@@ -242,7 +243,7 @@ class FourierNeuralOperator(nn.Module):
         self.max_sequence_length = max_sequence_length
         self.use_2d = bool(use_2d)
         self.spatial_dim = spatial_dim
-        self.spectral_conv: nn.Module | None = None
+        self.spectral_conv: SpectralConv1d | SpectralConv2d | None = None
         if self.use_2d:
             if spatial_dim is None:
                 raise ValueError("spatial_dim must be given when use_2d=True")
@@ -263,12 +264,15 @@ class FourierNeuralOperator(nn.Module):
     def spectral(self, x: Tensor) -> Tensor:
         """The spectral path ``K x`` (1-D, causal 1-D or on the token grid)."""
         conv = self.spectral_conv
+        assert conv is not None, "spectral() is only called when use_spectral_conv=True"
         if self.causal:
+            assert isinstance(conv, SpectralConv1d), "causal excludes use_2d: K is 1-D"
             return conv.causal_forward(x, self.max_sequence_length)
         if not self.use_2d:
             return conv(x)
         batch, n, d = x.shape
         side = self.spatial_dim
+        assert side is not None, "use_2d requires spatial_dim (checked in __init__)"
         if n > side * side:
             raise ValueError(f"use_2d: {n} tokens do not fit a {side} x {side} grid")
         grid = F.pad(x, (0, 0, 0, side * side - n)).view(batch, side, side, d)
@@ -281,11 +285,13 @@ class FourierNeuralOperator(nn.Module):
         if self.linear is not None:
             weight, bias = self.linear.weight.to(x.dtype), self.linear.bias.to(x.dtype)
         if self.spectral_conv is None:
+            assert weight is not None, "__init__ requires use_linear without a spectral conv"
             out = F.linear(x, weight, bias)
         else:
             out = self.spectral(x)
             if weight is not None:  # K x + W x in one product (addmm), then the bias
                 d = self.hidden_dim
+                assert bias is not None, "nn.Linear(D, D) has a bias, set with weight"
                 summed = torch.addmm(out.reshape(-1, d), x.reshape(-1, d), weight.T)
                 out = summed.view(out.shape).add_(bias)
         return ACTIVATIONS[self.activation](out)

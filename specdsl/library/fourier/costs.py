@@ -74,7 +74,7 @@ def causal_conv_cost(
       (``2 f B P c_in``).
     """
     dense = c_out is not None
-    out = c_out if dense else c_in
+    out = c_in if c_out is None else c_out
     b, m, levels = causal_plan(n, DENSE_BLOCK if dense else DEPTHWISE_BLOCK)
     kernels = c_in * out if dense else c_in
     matmul = 2 * batch * m * b * kernels

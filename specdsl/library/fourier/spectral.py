@@ -7,12 +7,23 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast, overload
 
 import torch
 from torch import Tensor
 
 T = TypeVar("T")
+P = ParamSpec("P")
+
+
+@overload
+def cached(fn: Callable[P, T], *, maxsize: int = 256) -> Callable[P, T]: ...
+
+
+@overload
+def cached(
+    fn: None = None, *, maxsize: int = 256
+) -> Callable[[Callable[P, T]], Callable[P, T]]: ...
 
 
 def cached(
@@ -26,7 +37,10 @@ def cached(
     inside the traced graph instead.
     """
     if fn is None:
-        return functools.partial(cached, maxsize=maxsize)
+        return cast(
+            "Callable[[Callable[..., T]], Callable[..., T]]",
+            functools.partial(cached, maxsize=maxsize),
+        )
     memo = functools.lru_cache(maxsize=maxsize)(fn)
 
     @functools.wraps(fn)
@@ -165,7 +179,8 @@ def pair_matmul(
     """
     x = torch.cat((x_real, x_imag), dim=-1)
     w = pair_weight(w_real.to(x.dtype), w_imag.to(x.dtype))
-    return torch.einsum(equation, x, w).chunk(2, dim=-1)
+    # the last dim is ``2 c_out``, so ``chunk`` always yields exactly (real, imag)
+    return cast("tuple[Tensor, Tensor]", torch.einsum(equation, x, w).chunk(2, dim=-1))
 
 
 def complex_matmul(equation: str, x: Tensor, w_real: Tensor, w_imag: Tensor) -> Tensor:

@@ -101,6 +101,10 @@ class _FilterBase(nn.Module):
 
     #: Whether the filter's first axis holds all bins of a full DFT (2-D) or rfft bins.
     periodic = False
+    #: The filter's real/imaginary parts: parameters, or buffers when not learnable (set in
+    #: ``__init__`` through ``setattr``/``register_buffer``; declared here for type checkers).
+    filter_real: Tensor
+    filter_imag: Tensor
 
     def __init__(
         self,

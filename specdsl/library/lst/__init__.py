@@ -99,6 +99,7 @@ def column_flops(kind: str, n: int, causal: bool) -> float:
     DST heads add ``4 n``: the ``(-1)^i`` modulation of q, k, v and of the output.
     """
     s = spectrum_length(kind, n)
+    work: float
     if causal:
         work = (32 if kind == "fft" else 10) * n * s
     else:

@@ -68,7 +68,7 @@ def _pass_rows(layer: SpectralProductAttention, plan: Pass) -> tuple[Tensor, Ten
     """The projection rows of the pass, family-major (q, k, v of each family together)."""
     h, d = layer.num_heads, layer.head_dim
     weight = layer.qkv.weight.view(3, h, d, -1)
-    bias = layer.qkv.bias
+    bias: Tensor | None = layer.qkv.bias
     ranges = [(family.start, family.stop) for family in plan.families]
     rows = [weight[:, a:b].reshape(-1, weight.shape[-1]) for a, b in ranges]
     if bias is not None:

@@ -146,7 +146,8 @@ class PrefixProduct(torch.autograd.Function):
             y[..., start:stop] = _contract(q.mul_(k).mul_(v), inverse[start:stop])
         if signs is not None:
             y.mul_(signs)
-        ctx.save_for_backward(qkv, carry, forward_t, inverse, signs)
+        # save_for_backward accepts None entries (torch docs); its stub types them as Tensor
+        ctx.save_for_backward(qkv, carry, forward_t, inverse, signs)  # type: ignore[arg-type]
         return y
 
     @staticmethod

@@ -154,6 +154,7 @@ class WaveletMixing(nn.Module):
                 approximation(coefficients, plans[i], out.shape[0]).add_(out)
             length = n if i == 0 else plans[i].length
             out = linear(coefficients, synthesis(plans[i], length, coefficients))
+        assert out is not None, "a plan has at least one stage"
         return out
 
     def mix_levels(
@@ -289,6 +290,7 @@ class WaveletMixing2D(nn.Module):
             if out is not None:
                 grid[i].give(mixed[i], out)
             out = grid[i].synthesise(mixed[i])
+        assert out is not None, "a grid has at least one stage"
         return out
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
