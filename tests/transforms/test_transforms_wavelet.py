@@ -66,22 +66,16 @@ def test_every_supported_wavelet_single_level(wavelet):
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("n", [2, 3, 7, 8])
-def test_short_signals_single_level_match_pywt(mode, n):
-    x = torch.randn(2, n, dtype=torch.float64)
-    for wavelet in ("db1", "db4", "bior2.8"):
-        ca, cd = dwt(x, wavelet, mode)
-        ref_a, ref_d = pywt.dwt(x.numpy(), wavelet, mode)
-        assert rel_err(ca, ref_a) < 1e-10 and rel_err(cd, ref_d) < 1e-10
-        ref = pywt.idwt(ref_a, ref_d, wavelet, mode)
-        assert rel_err(idwt(ca, cd, wavelet, mode), ref) < 1e-10
-
-
-@pytest.mark.parametrize("mode", MODES)
-def test_many_rows_single_level_match_pywt(mode):
-    """Enough rows for the column layout of the matrix products (_dwt._by_columns)."""
-    x = torch.randn(80, 37, dtype=torch.float64)
-    for wavelet in ("haar", "db4", "coif2"):
+@pytest.mark.parametrize(
+    ("rows", "n", "wavelets"),
+    [
+        *((2, n, ("db1", "db4", "bior2.8")) for n in (2, 3, 7, 8)),  # short signals
+        (80, 37, ("haar", "db4", "coif2")),  # enough rows for the column layout (_by_columns)
+    ],
+)
+def test_single_level_matches_pywt(mode, rows, n, wavelets):
+    x = torch.randn(rows, n, dtype=torch.float64)
+    for wavelet in wavelets:
         ca, cd = dwt(x, wavelet, mode)
         ref_a, ref_d = pywt.dwt(x.numpy(), wavelet, mode)
         assert rel_err(ca, ref_a) < 1e-10 and rel_err(cd, ref_d) < 1e-10
