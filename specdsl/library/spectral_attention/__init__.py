@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 
 from specdsl.library.attention import AttentionLayerConfig, projections_cost
 from specdsl.library.base import Cost, Dims, register_layer
+from specdsl.library.blocks import dropout_cost
 
 RandomKernel = Literal["softmax", "gaussian"]
 SpectralKernelType = Literal["gaussian", "polynomial", "spectral"]
@@ -201,6 +202,8 @@ class _LinearAttentionConfig(AttentionLayerConfig):
         cost = linear_attention_cost(
             dims, self.num_heads, self.resolved_head_dim, shape, self.causal, bias
         )
+        # Dropout on the mixed heads keeps its mask (training).
+        cost = cost + dropout_cost(dims, self.dropout, width=self.inner_dim)
         return cost + Cost(params=self.learned_params(), complexity="O(1)")
 
     @model_validator(mode="after")
