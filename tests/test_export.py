@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,23 +12,12 @@ from torch.export import Dim
 import specdsl
 from specdsl.library import REGISTRY
 
-#: One DSL layer per family of the benchmarks (benchmarks/models.py), plus ``hybrid``.
-FAMILIES = {
-    "fnet": "fourier",
-    "gfnet": "global_filter",
-    "afno": "afno",
-    "wavelet": "wavelet",
-    "fno": "fno",
-    "lst-dct": "lst(dct)",
-    "lst-dst": "lst(dst)",
-    "lst-hadamard": "lst(hadamard)",
-    "lst-mixed": "lst(mixed)",
-    "spectral-attention": "spectral_attention",
-    "performer": "performer",
-    "kernel-attention": "kernel_attention",
-    "attention": "attention",
-    "hybrid": "fourier, attention",
-}
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+try:  # one DSL layer per family of the benchmarks, plus ``hybrid``
+    from models import FAMILIES
+finally:
+    sys.path.remove(str(BENCHMARKS))
 #: Mixers whose exported program accepts any sequence length (docs/export.md says why the
 #: others specialise on the length they were exported at).
 DYNAMIC_LENGTH = (

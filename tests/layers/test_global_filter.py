@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from torch.profiler import ProfilerActivity, profile
 
 import specdsl
 from specdsl.library import Dims
@@ -20,7 +19,13 @@ from specdsl.library.global_filter.modules import (
     GlobalFilterMixing2D,
     resample_spectrum,
 )
-from specdsl.testing import assert_causal, assert_cost_matches, assert_gradients_flow, build
+from specdsl.testing import (
+    assert_causal,
+    assert_cost_matches,
+    assert_gradients_flow,
+    build,
+    held_for_backward,
+)
 
 D, L = 6, 16
 ACT = {"sigmoid": lambda t: 1 / (1 + np.exp(-t)), "tanh": np.tanh, "identity": lambda t: t}
@@ -244,20 +249,6 @@ MEMORY_CONFIGS = {
         hidden_dim=D, sequence_length=L, learnable_filters=False, activation="tanh"
     ),
 }
-
-
-def held_for_backward(module: torch.nn.Module, x: torch.Tensor) -> int:
-    """Bytes a training-mode forward leaves allocated, by the profiler, less the output.
-
-    The input is copied inside the measurement, so it counts when autograd keeps it.
-    """
-    module.train()
-    with torch.no_grad():
-        module(x)  # build the cached constants (indices, interpolation weights) first
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        out = module(x.clone())
-    held = sum(event.self_cpu_memory_usage for event in prof.events())
-    return held - out.untyped_storage().nbytes()
 
 
 @pytest.mark.parametrize("name", MEMORY_CONFIGS)

@@ -18,6 +18,7 @@ from specdsl.library.lst.modules import (
     MixedSpectralAttention,
     SpectralProductAttention,
 )
+from specdsl.testing import build, held_for_backward
 
 
 def transform_pair(kind: str, n: int, normalize: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -145,7 +146,7 @@ def test_hadamard_on_a_non_power_of_two_matches_explicit_padding() -> None:
 
 
 @pytest.mark.parametrize(
-    ("build", "name"),
+    ("construct", "name"),
     [
         (lambda: LSTAttention(16, 4, "fft"), "transform_type"),
         (lambda: LSTAttention(16, 2, "mixed"), "num_heads"),
@@ -155,9 +156,9 @@ def test_hadamard_on_a_non_power_of_two_matches_explicit_padding() -> None:
         (lambda: HadamardAttention(16, 4, dropout=-0.1), "dropout"),
     ],
 )
-def test_bad_constructor_arguments_name_the_argument(build, name: str) -> None:
+def test_bad_constructor_arguments_name_the_argument(construct, name: str) -> None:
     with pytest.raises(ValueError, match=name):
-        build()
+        construct()
 
 
 def test_bad_configs_are_spec_errors() -> None:
@@ -265,18 +266,6 @@ def test_causal_float32_gradient_stays_accurate_at_length_256() -> None:
 # -- activation memory: the formula equals what a training forward keeps ---------------
 
 
-def held_for_backward(layer: torch.nn.Module, x: torch.Tensor) -> int:
-    """Bytes a training-mode forward leaves allocated, net of its output (profiler)."""
-    from torch.profiler import ProfilerActivity, profile
-
-    layer.train()
-    layer(x.clone()).sum().backward()  # build the per-length constants first
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        out = layer(x.clone())
-    held = sum(event.self_cpu_memory_usage for event in prof.events())
-    return held - out.untyped_storage().nbytes()
-
-
 @pytest.mark.parametrize(
     "config",
     [
@@ -299,7 +288,6 @@ def held_for_backward(layer: torch.nn.Module, x: torch.Tensor) -> int:
     ],
 )
 def test_activation_bytes_equal_the_memory_kept_for_backward(config) -> None:
-    from specdsl.testing import build
 
     layer = build(config)
     for n in (13, 16):  # the Hadamard heads of mixed layers join the DCT pass at 16
@@ -312,7 +300,6 @@ def test_causal_memory_grows_linearly_with_length() -> None:
     """Kept for backward: q, k, v and the prefix sums over the whole sequence, O(n) per
     column (it used to be O(n^2) through checkpointed chunks that kept their inputs)."""
     config = LSTAttentionConfig(hidden_dim=16, num_heads=2, learnable_scale=False, causal=True)
-    from specdsl.testing import build
 
     layer = build(config)
     short, long = (held_for_backward(layer, torch.randn(1, n, 16)) for n in (64, 128))

@@ -20,7 +20,7 @@ from specdsl.library.spectral_attention.modules import (
     PerformerAttention,
     SpectralAttention,
 )
-from specdsl.testing import count_matmul_flops
+from specdsl.testing import count_matmul_flops, held_for_backward
 
 
 def split(layer: LinearAttention, x: torch.Tensor) -> list[torch.Tensor]:
@@ -259,17 +259,6 @@ def test_causal_training_gradients(name: str) -> None:
     assert torch.autograd.gradcheck(
         lambda t: layer(t, mask=mask), (x,), eps=1e-6, atol=1e-6, fast_mode=True
     )
-
-
-def held_for_backward(layer: torch.nn.Module, x: torch.Tensor) -> int:
-    """Bytes a training-mode forward leaves allocated, net of its output (profiler)."""
-    from torch.profiler import ProfilerActivity, profile
-
-    layer.train()
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        out = layer(x.clone())
-    held = sum(event.self_cpu_memory_usage for event in prof.events())
-    return held - out.untyped_storage().nbytes()
 
 
 @pytest.mark.parametrize("causal", [False, True])
