@@ -3,10 +3,10 @@
 All four layers compute the real part of a DFT of the input (no parameters). FLOP counts
 follow docs/layers/fourier_family.md: ``fft_flops(N)`` = ``5 N log2 N`` for a complex FFT,
 ``fft_flops(N, real=True)`` = ``2.5 N log2 N`` for a real-input one, per transform.
-``activation_bytes`` is 0: the real part of a DFT is a symmetric linear map whose
-gradient is the same map of the output gradient, so nothing is kept for backward
+The transforms keep nothing for backward: the real part of a DFT is a symmetric linear
+map whose gradient is the same map of the output gradient
 (``specdsl.library.fourier.spectral.real_dft``; ``fft2`` on a real input keeps nothing
-either).
+either). Only the layer's own dropout keeps its mask.
 """
 
 from __future__ import annotations

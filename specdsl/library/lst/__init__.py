@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 
 from specdsl.library.attention import AttentionLayerConfig, projections_cost
 from specdsl.library.base import Cost, Dims, fft_flops, register_layer
+from specdsl.library.blocks import dropout_cost
 from specdsl.library.lst._plan import plan_passes
 
 LSTType = Literal["dct", "dst", "hadamard", "mixed"]
@@ -144,7 +145,8 @@ def transform_attention_cost(
 
     ``activation_bytes``: the projections' inputs (:func:`projections_cost`), then
     :func:`causal_kept` per column (causal) or :func:`grouped_kept`, ``W_o diag(scale)``
-    (``D x D``) with a learnable scale, and the dropout mask (``B n D``) when ``dropout > 0``.
+    (``D x D``) with a learnable scale, and the dropout mask (:func:`dropout_cost` on the
+    mixed heads) when ``dropout > 0``.
     """
     b, n, d = dims.batch, dims.seq_len, dims.hidden_dim
     heads = sum(count for _, count in groups)
@@ -159,8 +161,7 @@ def transform_attention_cost(
     else:
         stored = grouped_kept(dims, groups, head_dim, heads)
     stored += d * heads * head_dim if learnable_scale else 0
-    stored += b * n * heads * head_dim if dropout > 0 else 0
-    mixing = Cost(
+    mixing = dropout_cost(dims, dropout, width=heads * head_dim) + Cost(
         params=d if learnable_scale else 0,
         matmul_flops=matmul,
         other_flops=round(other),

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field
 
 from specdsl.library.base import Cost, Dims, LayerConfig, register_layer
+from specdsl.library.blocks import dropout_cost
 from specdsl.library.wavelet.plan import (
     AxisPlan,
     band_lengths,
@@ -103,14 +104,13 @@ class WaveletMixingConfig(WaveletConfigBase):
         params = {"channel": (levels + 1) * d * d, "level": (levels + 1) ** 2 * d}.get(
             self.mixing_mode, (levels + 1) * d
         )
-        mask = b * dims.seq_len * d if self.dropout > 0 else 0
         return Cost(
             params=params,
             matmul_flops=matmul,
-            other_flops=other + mask,
-            activation_bytes=(kept + mask) * dims.dtype_bytes,
+            other_flops=other,
+            activation_bytes=kept * dims.dtype_bytes,
             complexity="O(n)",
-        )
+        ) + dropout_cost(dims, self.dropout)
 
 
 def grid_shape(n: int) -> tuple[int, int]:
