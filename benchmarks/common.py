@@ -101,17 +101,31 @@ class Gemm:
         return self.flops / (timings.median_ms(name) / 1e3)
 
 
-def ffn_gemm(rows: int, hidden_dim: int, ffn_dim: int, seed: int = 0) -> Gemm:
-    """A :class:`Gemm` on fresh random float32 operands (``rows`` tokens)."""
+def ffn_gemms(rows: int, hidden_dim: int, ffn_dim: int, seed: int = 0) -> dict[str, Gemm]:
+    """The feed-forward products on fresh random float32 operands (``rows`` tokens), once per
+    GEMM kernel torch has here: ``mm`` (``F.linear``, MKL on x86) and, where the build has
+    oneDNN, ``oneDNN`` (the kernel of :mod:`specdsl.library.fused`). The machine's rate is
+    the faster of them, so a model is never credited for picking the faster library.
+    """
+    from specdsl.library.fused import onednn_linear_available
+
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(rows, hidden_dim, generator=generator)
     w1 = torch.randn(ffn_dim, hidden_dim, generator=generator)
     w2 = torch.randn(hidden_dim, ffn_dim, generator=generator)
+    flops = 4 * rows * hidden_dim * ffn_dim
 
-    def run() -> torch.Tensor:
+    def mm() -> torch.Tensor:
         return F.linear(F.linear(x, w1), w2)
 
-    return Gemm(run, 4 * rows * hidden_dim * ffn_dim)
+    def onednn() -> torch.Tensor:
+        linear = torch.ops.mkldnn._linear_pointwise
+        return linear(linear(x, w1, None, "none", [], ""), w2, None, "none", [], "")
+
+    gemms = {"mm": Gemm(mm, flops)}
+    if onednn_linear_available():
+        gemms["oneDNN"] = Gemm(onednn, flops)
+    return gemms
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -184,7 +198,7 @@ def machine_line(threads: int) -> str:
 __all__ = [
     "Gemm",
     "Timings",
-    "ffn_gemm",
+    "ffn_gemms",
     "fmt_ms",
     "format_table",
     "machine_line",

@@ -37,7 +37,7 @@ def test_models_benchmark_quick_prints_every_family() -> None:
     for family in [*FAMILIES, "floor"]:
         rows = [line for line in lines if line.startswith(f"| {family} ")]
         assert len(rows) == 3, f"{family}: {rows}"  # n=16, n=32 and the summary
-    assert "(GEMM rate)" in out and "Skipped (memory): none" in out
+    assert "| (GEMM mm) |" in " ".join(out.split()) and "Skipped (memory): none" in out
 
 
 def test_naive_benchmark_quick_agrees_with_every_fast_path() -> None:

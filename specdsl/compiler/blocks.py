@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from specdsl.library.fused import fused_linear
+
 
 def check_block_args(hidden_dim: int, ffn_hidden_dim: int, dropout: float, norm_eps: float) -> None:
     """Raise ``ValueError`` naming the argument and its allowed range on a bad block option."""
@@ -24,6 +26,9 @@ def check_block_args(hidden_dim: int, ffn_hidden_dim: int, dropout: float, norm_
 
 class FeedForward(nn.Module):
     """``Linear(D, F) -> GELU -> Linear(F, D)`` applied to every token.
+
+    In inference on CPU (no autograd, float32) each product runs with its bias and
+    activation fused (:func:`specdsl.library.fused.fused_linear`); same values.
 
     Parameters
     ----------
@@ -43,7 +48,8 @@ class FeedForward(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.fc2(self.dropout(self.act(self.fc1(x))))
+        # Without autograd on CPU the bias and GELU run inside each product (library/fused.py).
+        return fused_linear(self.dropout(fused_linear(x, self.fc1, self.act)), self.fc2)
 
 
 def mix(mixer: nn.Module, x: Tensor, mask: Tensor | None) -> Tensor:

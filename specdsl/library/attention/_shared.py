@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from specdsl.library.fused import fused_linear
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -87,13 +89,9 @@ def resolve_head_dim(hidden_dim: int, num_heads: int, head_dim: int | None = Non
 
 
 def linear(layer: nn.Linear, x: Tensor) -> Tensor:
-    """``layer(x)`` computed in the dtype of ``x`` (a float64 input is never downcast)."""
-    weight: Tensor = layer.weight
-    bias: Tensor | None = layer.bias
-    if weight.dtype != x.dtype:
-        weight = weight.to(x.dtype)
-        bias = None if bias is None else bias.to(x.dtype)
-    return F.linear(x, weight, bias)
+    """``layer(x)`` computed in the dtype of ``x`` (a float64 input is never downcast), the
+    bias fused into the product in CPU inference (:func:`specdsl.library.fused.fused_linear`)."""
+    return fused_linear(x, layer)
 
 
 class MultiHeadMixer(nn.Module):

@@ -94,7 +94,7 @@ class LinearAttention(MultiHeadMixer):
         """
         mask = self.check_input(x, mask)
         b, n, _ = x.shape
-        qkv = head_major_qkv(self.qkv.weight, self.qkv.bias, x, self.num_heads)
+        qkv = head_major_qkv(self.qkv, x, self.num_heads)
         if self.causal:
             rows = causal_rows(n, self.num_features, self.head_dim)
             if rows != n:  # whole chunks: zero rows, masked as keys, cropped as queries

@@ -1,0 +1,96 @@
+"""A linear layer with its bias and activation in one pass, for inference on CPU.
+
+``F.gelu(F.linear(x, W, b))`` on a ``(tokens, F)`` output makes three passes over memory:
+the product, the bias (``addmm`` first copies ``b`` into the output, then the GEMM reads
+it back) and the activation. At the sizes of a long sequence the output is far larger
+than the caches, so the two extra passes cost about a fifth of the product itself. oneDNN
+(``torch.ops.mkldnn._linear_pointwise``, the kernel ``torch.compile`` emits for the same
+pattern on CPU) applies bias and activation to each output tile while it is still in
+cache. :func:`fused_linear` takes that path when nothing needs a gradient and falls back
+to the plain operations everywhere else (training, other devices and dtypes, tracing by
+``torch.compile`` / ``torch.export``, dispatch modes such as ``FlopCounterMode``, builds
+without oneDNN).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.utils._python_dispatch import _get_current_dispatch_mode
+
+
+@functools.cache
+def onednn_linear_available() -> bool:
+    """Whether this build runs the oneDNN linear kernel (probed once, on a tiny input)."""
+    if not torch.backends.mkldnn.is_available():
+        return False
+    try:
+        x, w = torch.ones(1, 2), torch.ones(3, 2)
+        out = torch.ops.mkldnn._linear_pointwise(x, w, None, "none", [], "")
+    except (RuntimeError, AttributeError):
+        return False
+    return bool(torch.equal(out, torch.full((1, 3), 2.0)))
+
+
+def can_fuse(x: Tensor, weight: Tensor) -> bool:
+    """Whether :func:`fused_linear` may take the oneDNN path for ``x @ weight.T``."""
+    return (
+        not torch.is_grad_enabled()
+        and x.device.type == "cpu"
+        and x.dtype == torch.float32
+        and weight.dtype == torch.float32
+        and not torch.compiler.is_compiling()
+        and not torch.compiler.is_exporting()
+        and _get_current_dispatch_mode() is None  # FlopCounterMode, fake tensors: plain ops
+        and onednn_linear_available()
+    )
+
+
+def _kernel_attributes(activation: nn.Module | None) -> tuple[str, str] | None:
+    """The fused kernel's ``(attr, algorithm)`` for ``activation``, or None if it has none."""
+    if activation is None:
+        return "none", ""
+    if type(activation) is nn.GELU:
+        return "gelu", activation.approximate  # "none" (exact, erf) or "tanh"
+    if type(activation) is nn.ReLU:
+        return "relu", ""
+    return None
+
+
+def fused_linear(x: Tensor, linear: nn.Linear, activation: nn.Module | None = None) -> Tensor:
+    """``activation(linear(x))``, bias and activation fused into the product where possible.
+
+    The product runs in the dtype of ``x`` (a float64 input is never downcast).
+
+    Parameters
+    ----------
+    x : Tensor
+        Input ``(..., in_features)``.
+    linear : nn.Linear
+        The product and bias.
+    activation : nn.Module, optional
+        ``nn.GELU`` (exact or tanh) and ``nn.ReLU`` are fused; anything else runs after the
+        product as usual.
+
+    Returns
+    -------
+    Tensor
+        ``(..., out_features)``, equal to the unfused result up to float rounding.
+    """
+    weight: Tensor = linear.weight
+    bias: Tensor | None = linear.bias
+    if weight.dtype != x.dtype:
+        weight = weight.to(x.dtype)
+        bias = None if bias is None else bias.to(x.dtype)
+    attributes = _kernel_attributes(activation)
+    if attributes is not None and can_fuse(x, weight):
+        attr, algorithm = attributes
+        return torch.ops.mkldnn._linear_pointwise(x, weight, bias, attr, [], algorithm)
+    out = F.linear(x, weight, bias)
+    return out if activation is None else activation(out)
+
+
+__all__ = ["can_fuse", "fused_linear", "onednn_linear_available"]

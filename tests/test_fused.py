@@ -1,0 +1,80 @@
+"""The fused inference path of linear layers: same values, taken only where it may be."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from specdsl.compiler.blocks import FeedForward
+from specdsl.library.fused import can_fuse, fused_linear, onednn_linear_available
+
+needs_onednn = pytest.mark.skipif(
+    not onednn_linear_available(), reason="this torch build has no oneDNN linear kernel"
+)
+ACTIVATIONS = [None, nn.GELU(), nn.GELU(approximate="tanh"), nn.ReLU(), nn.SiLU()]
+
+
+def unfused(x: torch.Tensor, linear: nn.Linear, activation: nn.Module | None) -> torch.Tensor:
+    out = x.double() @ linear.weight.double().T
+    if linear.bias is not None:
+        out = out + linear.bias.double()
+    return out if activation is None else activation(out)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS, ids=repr)
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("shape", [(3, 7, 12), (5, 12), (0, 4, 12)])
+def test_fused_linear_matches_float64(activation, bias, shape) -> None:
+    torch.manual_seed(0)
+    linear = nn.Linear(12, 20, bias=bias)
+    x = torch.randn(*shape)
+    with torch.no_grad():
+        out = fused_linear(x, linear, activation)
+        expected = unfused(x, linear, activation)
+    assert out.shape == (*shape[:-1], 20) and out.dtype == torch.float32
+    torch.testing.assert_close(out.double(), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_non_contiguous_input_and_float64_weights() -> None:
+    linear = nn.Linear(6, 4).double()
+    x = torch.randn(6, 5, 3).transpose(0, 2)  # (3, 5, 6), strided
+    with torch.no_grad():
+        out = fused_linear(x, linear, nn.GELU())  # runs in the input's dtype
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out.double(), unfused(x, linear, nn.GELU()), rtol=1e-5, atol=1e-5)
+
+
+@needs_onednn
+def test_fusion_only_without_autograd_or_inspection() -> None:
+    x, weight = torch.randn(2, 3), torch.randn(4, 3)
+    assert not can_fuse(x, weight)  # autograd on
+    with torch.no_grad():
+        assert can_fuse(x, weight)
+        assert not can_fuse(x.double(), weight.double())
+        with FlopCounterMode(display=False):  # FLOP counting sees plain products
+            assert not can_fuse(x, weight)
+
+
+@needs_onednn
+def test_feed_forward_inference_runs_the_fused_kernel_with_training_values() -> None:
+    torch.manual_seed(1)
+    ffn = FeedForward(16, 64).eval()
+    x = torch.randn(2, 9, 16, requires_grad=True)
+    with_grad = ffn(x)
+    with_grad.sum().backward()  # the gradient path is the plain one
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    with torch.no_grad(), torch.profiler.profile() as prof:
+        inference = ffn(x)
+    kernels = {event.name for event in prof.events()}
+    assert "mkldnn::_linear_pointwise" in kernels and "aten::addmm" not in kernels
+    torch.testing.assert_close(inference, with_grad.detach(), rtol=1e-5, atol=1e-6)
+
+
+@needs_onednn
+def test_flop_counter_counts_feed_forward_under_no_grad() -> None:
+    ffn = FeedForward(8, 32)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        ffn(torch.randn(3, 8))
+    assert counter.get_total_flops() == 2 * (2 * 3 * 8 * 32)
