@@ -78,3 +78,12 @@ def test_flop_counter_counts_feed_forward_under_no_grad() -> None:
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         ffn(torch.randn(3, 8))
     assert counter.get_total_flops() == 2 * (2 * 3 * 8 * 32)
+
+
+@needs_onednn
+def test_traced_graphs_hold_plain_linear_ops() -> None:
+    ffn = FeedForward(8, 16).eval()
+    with torch.no_grad():
+        traced = torch.jit.trace(ffn, torch.randn(2, 3, 8))
+    kinds = {node.kind() for node in traced.inlined_graph.nodes()}
+    assert "aten::linear" in kinds and not any("mkldnn" in kind for kind in kinds)

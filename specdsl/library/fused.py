@@ -44,6 +44,7 @@ def can_fuse(x: Tensor, weight: Tensor) -> bool:
         and weight.dtype == torch.float32
         and not torch.compiler.is_compiling()
         and not torch.compiler.is_exporting()
+        and not torch.jit.is_tracing()  # a traced graph (ONNX) must hold portable ops
         and _get_current_dispatch_mode() is None  # FlopCounterMode, fake tensors: plain ops
         and onednn_linear_available()
     )
