@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
@@ -27,8 +28,13 @@ def split(layer: LinearAttention, x: torch.Tensor) -> list[torch.Tensor]:
     """q, k, v ``(B, H, N, d)`` from the layer's weights; q and k scaled by ``d^-1/4``."""
     b, n, _ = x.shape
     h, d = layer.num_heads, layer.head_dim
-    qkv = (x @ layer.qkv.weight.T + layer.qkv.bias).reshape(b, n, 3, h, d).permute(2, 0, 3, 1, 4)
+    qkv = F.linear(x, layer.qkv.weight.to(x.dtype), bias(layer.qkv, x.dtype))
+    qkv = qkv.reshape(b, n, 3, h, d).permute(2, 0, 3, 1, 4)
     return [qkv[0] * d**-0.25, qkv[1] * d**-0.25, qkv[2]]
+
+
+def bias(linear: torch.nn.Linear, dtype: torch.dtype) -> torch.Tensor | None:
+    return None if linear.bias is None else linear.bias.to(dtype)
 
 
 def positive(x: torch.Tensor, omega: torch.Tensor, norm_weight: float) -> torch.Tensor:
@@ -74,7 +80,7 @@ def dense_linear_attention(
         weights = weights * mask[:, None, None, :]
     out = (weights @ v) / weights.sum(-1, keepdim=True).clamp_min(1e-12)  # as the layers
     out = out.transpose(1, 2).reshape(x.shape[0], n, -1)
-    return out @ layer.out_proj.weight.T + layer.out_proj.bias
+    return F.linear(out, layer.out_proj.weight.to(x.dtype), bias(layer.out_proj, x.dtype))
 
 
 LAYERS = {
@@ -83,6 +89,7 @@ LAYERS = {
         12, 2, head_dim=5, kernel_type="gaussian", causal=causal
     ),
     "performer": lambda causal: PerformerAttention(12, 3, causal=causal),
+    "no-bias": lambda causal: SpectralAttention(12, 4, use_bias=False, causal=causal),
     "relu": lambda causal: PerformerAttention(
         12, 3, num_features=9, generalized=True, causal=causal
     ),
@@ -107,6 +114,18 @@ def test_equals_dense_kernel_formula(name: str, causal: bool) -> None:
         )
         expected = dense_linear_attention(layer, x, mask)
         torch.testing.assert_close(layer(x, mask=mask)[mask], expected[mask], atol=1e-10, rtol=1e-9)
+
+
+def test_float32_weights_on_float64_inputs() -> None:
+    """Both layouts compute in the input's dtype (float64 in, float32 weights)."""
+    for causal in (False, True):
+        layer = LAYERS["softmax"](causal)
+        x = torch.randn(2, 9, 12, dtype=torch.float64)
+        with torch.no_grad():
+            out = layer(x)
+            expected = dense_linear_attention(copy.deepcopy(layer).double(), x)
+        assert out.dtype == torch.float64
+        torch.testing.assert_close(out, expected, atol=1e-10, rtol=1e-9)
 
 
 def exact_attention(layer: LinearAttention, x: torch.Tensor, kernel: str) -> torch.Tensor:
@@ -249,10 +268,12 @@ def test_causal_chunk_sizes() -> None:
     assert (causal_rows(37, 7, 4), causal_rows(48, 7, 4), causal_rows(5, 7, 4)) == (48, 48, 5)
 
 
-@pytest.mark.parametrize("name", ["softmax", "relu", "polynomial", "spectral"])
-def test_causal_training_gradients(name: str) -> None:
-    """gradcheck over several chunks with a key mask (padded keys, training mode)."""
-    layer = LAYERS[name](True).double().train()
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("name", ["softmax", "relu", "no-bias", "polynomial", "spectral"])
+def test_training_gradients(name: str, causal: bool) -> None:
+    """gradcheck with a key mask (padded keys, training mode; causal: over several chunks),
+    through both layouts (tokens as columns: non-causal random features)."""
+    layer = LAYERS[name](causal).double().train()
     x = torch.randn(1, 21, 12, dtype=torch.float64, requires_grad=True)
     mask = torch.ones(1, 21, dtype=torch.bool)
     mask[0, 18:] = False

@@ -151,8 +151,10 @@ def linear_attention_cost(
     (``2 F``, plus :func:`_features_kept`), the numerator (``d``) and the normaliser before
     and after its clamp (``2``); non-causal, per head the state and key sum (``F d + F``);
     causal, per row the ``c`` scores and per chunk the prefix states (``F d + F``). Plus
-    ``omega`` scaled by ``d^-1/4`` (``d m``) for random-feature kernels, and for the others
-    the key mask (``B n'``) when the causal sequence is padded.
+    ``omega`` scaled by ``d^-1/4`` (``d m``) for random-feature kernels (non-causal, also
+    the copy of the QKV weight with its rows reordered head-major, ``3 H d D``, that the
+    tokens-as-columns projection multiplies by), and for the others the key mask
+    (``B n'``) when the causal sequence is padded.
     """
     b, n, h, d, f = dims.batch, dims.seq_len, heads, head_dim, shape.width
     rows = causal_rows(n, f, d) if causal else n
@@ -172,6 +174,8 @@ def linear_attention_cost(
         stored += b * h * (f * d + f)
     if shape.kernel in ("softmax", "gaussian", "relu"):
         stored += d * shape.random
+        if not causal:  # the q, k, v projection weight, rows reordered head-major
+            stored += 3 * h * d * dims.hidden_dim
     elif rows != n:  # the kernel's own features are masked by a product: the mask is kept
         stored += b * rows
     mixing = Cost(

@@ -1,7 +1,11 @@
 """Linear attention with random features in few passes, all heads at once.
 
-Layout: q, k and v come out of the projection *head-major*, ``(3, H, B, N, d)`` (one
-product, one copy), so every per-head product below is a plain view, never a copy.
+Two layouts. Non-causal layers with these feature maps take q, k and v with the tokens
+as *columns*, ``(B, H, 3, d, N)`` straight from one batched product (:func:`column_qkv`),
+and keep every intermediate in it up to the output projection: no copy at all. The causal
+path takes them *head-major* with the tokens as rows, ``(3, H, B, N, d)`` (one product,
+one copy, :func:`head_major_qkv`). The functions below take the feature axis ``dim``
+(``ROWS`` = -1 or ``COLUMNS`` = -2).
 
 Feature maps (``c = d^-1/4`` folded into ``omega``, ``w`` = 1/2 for softmax, 1 for the
 positive Gaussian features):
@@ -46,57 +50,114 @@ def head_major_qkv(projection: nn.Linear, x: Tensor, heads: int) -> Tensor:
     return qkv.permute(2, 3, 0, 1, 4).contiguous()
 
 
-def _row_max(proj: Tensor) -> Tensor:
-    return proj.detach().amax(dim=-1, keepdim=True)
+def column_qkv(projection: nn.Linear, x: Tensor, heads: int) -> Tensor:
+    """q, k, v of ``x`` ``(B, N, D)`` with the tokens as columns: ``(B, H, 3, d, N)``.
 
-
-def query_features(q: Tensor, omega: Tensor, kind: str) -> Tensor:
-    """Features of the queries ``(..., N, d)`` up to a positive factor per row."""
-    proj = q @ omega
-    if kind == "relu":
-        return proj.relu_()
-    return proj.sub_(_row_max(proj)).exp_()
-
-
-def key_features(k: Tensor, omega: Tensor, kind: str, scale: float, mask: Tensor | None) -> Tensor:
-    """Features of the keys ``(H, B, N, d)`` up to one positive factor per (head, batch).
-
-    ``scale`` is the factor folded into ``omega`` (``|c k|^2 = c^2 |k|^2``); ``mask``
-    ``(B, N)`` is True for real keys: the others get features exactly zero.
+    One batched product ``W' x_b^T`` per batch element, the weight rows reordered
+    head-major (``(H, 3, d)``) so that each of q, k and v is a ``(B H, d, N)`` batch of
+    contiguous matrices with one batch stride: every later product takes them as they
+    are, and no copy of the projections is ever made. FLOPs those of ``nn.Linear``.
     """
-    proj = k @ omega
+    b, n, width = x.shape
+    weight, bias = projection.weight.to(x.dtype), projection.bias
+    head_dim = weight.shape[0] // (3 * heads)
+    weights = weight.view(3, heads, head_dim, width).transpose(0, 1).reshape(-1, width)
+    weights = weights.expand(b, -1, -1)  # a stride-0 batch (torch.matmul would copy x)
+    if bias is None:
+        out = torch.bmm(weights, x.mT)
+    else:
+        bias = bias.to(x.dtype).view(3, heads, head_dim).transpose(0, 1).reshape(-1, 1)
+        out = torch.baddbmm(bias, weights, x.mT)
+    return out.view(b, heads, 3, head_dim, n)
+
+
+def column_output(projection: nn.Linear, y: Tensor) -> Tensor:
+    """``projection`` applied to the heads ``y`` ``(B, H d, N)`` (tokens as columns):
+    ``(B, N, D)`` from one batched product on the transposed operand (no copy)."""
+    weight, bias = projection.weight.to(y.dtype), projection.bias
+    rows = y.mT  # (B, N, H d)
+    weights = weight.mT.expand(y.shape[0], -1, -1)
+    if bias is None:
+        return torch.bmm(rows, weights)
+    return torch.baddbmm(bias.to(y.dtype), rows, weights)
+
+
+#: The feature axis of the two layouts: tokens as rows ``(..., N, F)`` (head-major q, k, v
+#: and the causal path) or as columns ``(..., F, N)`` (:func:`column_qkv`).
+ROWS, COLUMNS = -1, -2
+
+
+def _sequence_axis(dim: int) -> int:
+    """The token axis of the layout whose feature axis is ``dim``."""
+    return COLUMNS if dim == ROWS else ROWS
+
+
+def project(x: Tensor, omega: Tensor, dim: int = ROWS) -> Tensor:
+    """``x omega`` per token: ``(..., N, d) @ (d, m)``, or ``omega^T (..., d, N)`` for columns."""
+    return x @ omega if dim == ROWS else omega.mT @ x
+
+
+def query_features(q: Tensor, omega: Tensor, kind: str, dim: int = ROWS) -> Tensor:
+    """Features of the queries up to a positive factor per query (``dim``: feature axis)."""
+    proj = project(q, omega, dim)
     if kind == "relu":
-        if mask is not None:  # padded keys: -inf before the ReLU (a constant: nothing kept)
-            proj.sub_(_infinite_where_padded(mask, proj.dtype))
         return proj.relu_()
-    norms = k.square().sum(-1, keepdim=True)
+    return proj.sub_(proj.detach().amax(dim=dim, keepdim=True)).exp_()
+
+
+def key_features(
+    k: Tensor, omega: Tensor, kind: str, scale: float, keep: Tensor | None, dim: int = ROWS
+) -> Tensor:
+    """Features of the keys up to one positive factor per (head, batch).
+
+    ``scale`` is the factor folded into ``omega`` (``|c k|^2 = c^2 |k|^2``); ``keep`` is
+    True for real keys, shaped to broadcast against the features with size 1 on the
+    feature axis ``dim`` (``(B, N, 1)`` for rows, ``(B, 1, 1, N)`` for columns): the other
+    keys get features exactly zero.
+    """
+    proj = project(k, omega, dim)
+    if kind == "relu":
+        if keep is not None:  # padded keys: -inf before the ReLU (a constant: nothing kept)
+            proj.sub_(_infinite_where_padded(keep, proj.dtype))
+        return proj.relu_()
+    norms = k.square().sum(dim, keepdim=True)
     logits = proj.sub_(norms, alpha=FAST_KINDS[kind] * scale * scale)
     with torch.no_grad():
-        shift = _key_shift(logits.detach(), mask)
+        shift = _key_shift(logits.detach(), keep, dim)
     return logits.sub_(shift).exp_()
 
 
-def _infinite_where_padded(mask: Tensor, dtype: torch.dtype) -> Tensor:
-    """``(B, N, 1)``: ``+inf`` on padded keys (``mask`` False), 0 on real ones."""
-    return torch.zeros_like(mask, dtype=dtype).masked_fill_(~mask, math.inf)[..., None]
+def _infinite_where_padded(keep: Tensor, dtype: torch.dtype) -> Tensor:
+    """``+inf`` on padded keys (``keep`` False), 0 on real ones, in ``keep``'s shape."""
+    return torch.zeros_like(keep, dtype=dtype).masked_fill_(~keep, math.inf)
 
 
-def _key_shift(logits: Tensor, mask: Tensor | None) -> Tensor:
+def _key_shift(logits: Tensor, keep: Tensor | None, dim: int) -> Tensor:
     """The largest log-feature over the real keys of each (head, batch) (0 if none), and
     ``+inf`` on padded keys so that their features vanish."""
-    if mask is None:
+    if keep is None:
         return logits.amax(dim=(-2, -1), keepdim=True)
-    rows = logits.amax(dim=-1, keepdim=True).masked_fill_(~mask[..., None], -math.inf)
-    stab = rows.amax(dim=-2, keepdim=True)
+    per_key = logits.amax(dim=dim, keepdim=True).masked_fill_(~keep, -math.inf)
+    stab = per_key.amax(dim=_sequence_axis(dim), keepdim=True)
     stab = torch.where(torch.isfinite(stab), stab, torch.zeros_like(stab))
-    return stab.masked_fill(~mask[..., None], math.inf)
+    return stab.masked_fill(~keep, math.inf)
 
 
-def linear_attention(phi_q: Tensor, phi_k: Tensor, v: Tensor, eps: float = 1e-12) -> Tensor:
-    """Non-causal ``phi(q) (phi(k)^T v) / phi(q) (phi(k)^T 1)`` on ``(..., N, F)`` features.
+def linear_attention(
+    phi_q: Tensor, phi_k: Tensor, v: Tensor, eps: float = 1e-12, dim: int = ROWS
+) -> Tensor:
+    """Non-causal ``phi(q) (phi(k)^T v) / phi(q) (phi(k)^T 1)``.
 
-    Matmul FLOPs ``4 N F d + 2 N F`` per head; the ``N x N`` matrix is never formed.
+    Rows: features ``(..., N, F)``, values and output ``(..., N, d)``; columns: ``(..., F,
+    N)`` and ``(..., d, N)``. Matmul FLOPs ``4 N F d + 2 N F`` per head; the ``N x N``
+    matrix is never formed.
     """
+    if dim == COLUMNS:
+        state = phi_k @ v.mT  # (..., F, d)
+        total = phi_k.sum(dim=-1, keepdim=True)  # (..., F, 1)
+        num = state.mT @ phi_q
+        den = (total.mT @ phi_q).clamp_min_(eps)
+        return num.div_(den)
     state = phi_k.mT @ v
     total = phi_k.sum(dim=-2).unsqueeze(-1)
     num = phi_q @ state
@@ -138,11 +199,16 @@ def pad_rows(x: Tensor, rows: int) -> Tensor:
 
 
 __all__ = [
+    "COLUMNS",
     "FAST_KINDS",
+    "ROWS",
     "causal_linear_attention",
+    "column_output",
+    "column_qkv",
     "head_major_qkv",
     "key_features",
     "linear_attention",
     "pad_rows",
+    "project",
     "query_features",
 ]

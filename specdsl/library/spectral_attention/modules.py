@@ -16,8 +16,12 @@ from specdsl.library.attention._shared import (
 )
 from specdsl.library.spectral_attention import FeatureShape, causal_rows, resolve_features
 from specdsl.library.spectral_attention._fast import (
+    COLUMNS,
     FAST_KINDS,
+    ROWS,
     causal_linear_attention,
+    column_output,
+    column_qkv,
     head_major_qkv,
     key_features,
     linear_attention,
@@ -93,6 +97,23 @@ class LinearAttention(MultiHeadMixer):
         attention matrix is never materialised).
         """
         mask = self.check_input(x, mask)
+        if self.causal or self.feature_kind not in FAST_KINDS:
+            out = linear(self.out_proj, self.output_dropout(self._mix_rows(x, mask)))
+        else:
+            out = column_output(self.out_proj, self.output_dropout(self._mix_columns(x, mask)))
+        return (out, None) if return_attention else out
+
+    def _mix_columns(self, x: Tensor, mask: Tensor | None) -> Tensor:
+        """The mixed heads ``(B, H d, N)``, tokens as columns throughout (non-causal, the
+        random-feature maps of ``FAST_KINDS``): no copy of q, k, v or of the output."""
+        b, n, _ = x.shape
+        q, k, v = column_qkv(self.qkv, x, self.num_heads).unbind(2)  # (B, H, d, N) each
+        phi_q, phi_k = self.features(q, k, mask, COLUMNS)
+        return linear_attention(phi_q, phi_k, v, dim=COLUMNS).view(b, self.inner_dim, n)
+
+    def _mix_rows(self, x: Tensor, mask: Tensor | None) -> Tensor:
+        """The mixed heads ``(B, N, H d)`` from head-major q, k, v (causal layers, kernel
+        feature maps)."""
         b, n, _ = x.shape
         qkv = head_major_qkv(self.qkv, x, self.num_heads)
         if self.causal:
@@ -104,19 +125,24 @@ class LinearAttention(MultiHeadMixer):
         phi_q, phi_k = self.features(qkv[0], qkv[1], mask)
         attend = causal_linear_attention if self.causal else linear_attention
         y = attend(phi_q, phi_k, qkv[2])[..., :n, :]
-        y = y.permute(1, 2, 0, 3).reshape(b, n, self.inner_dim)  # (H, B, N, d) -> (B, N, H d)
-        out = linear(self.out_proj, self.output_dropout(y))
-        return (out, None) if return_attention else out
+        return y.permute(1, 2, 0, 3).reshape(b, n, self.inner_dim)  # (H, B, N, d) -> (B, N, H d)
 
-    def features(self, q: Tensor, k: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
-        """``(phi(q), phi(k))`` of head-major ``(H, B, N, d)`` queries and keys, each up to
-        a positive factor that cancels in the attention ratio; padded keys get zero."""
+    def features(
+        self, q: Tensor, k: Tensor, mask: Tensor | None, dim: int = ROWS
+    ) -> tuple[Tensor, Tensor]:
+        """``(phi(q), phi(k))`` of per-head queries and keys, each up to a positive factor
+        that cancels in the attention ratio; padded keys (``mask`` ``(B, N)`` False) get
+        zero. Head-major ``(H, B, N, d)`` (``dim = ROWS``), or ``(B, H, d, N)`` with the
+        tokens as columns (``dim = COLUMNS``, random-feature maps only)."""
         self.kernel._maybe_redraw()
         if self.feature_kind in FAST_KINDS:
             omega = self.kernel.omega.to(q.dtype) * self.feature_scale
             kind = self.feature_kind
-            return query_features(q, omega, kind), key_features(
-                k, omega, kind, self.feature_scale, mask
+            keep = None
+            if mask is not None:
+                keep = mask[..., None] if dim == ROWS else mask[:, None, None, :]
+            return query_features(q, omega, kind, dim), key_features(
+                k, omega, kind, self.feature_scale, keep, dim
             )
         q, k = q * self.feature_scale, k * self.feature_scale
         phi_q = self.kernel._feature_map(q, True, None)[0]
