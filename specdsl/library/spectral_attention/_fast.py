@@ -59,15 +59,15 @@ def column_qkv(projection: nn.Linear, x: Tensor, heads: int) -> Tensor:
     are, and no copy of the projections is ever made. FLOPs those of ``nn.Linear``.
     """
     b, n, width = x.shape
-    weight, bias = projection.weight.to(x.dtype), projection.bias
+    weight: Tensor = projection.weight.to(x.dtype)
     head_dim = weight.shape[0] // (3 * heads)
     weights = weight.view(3, heads, head_dim, width).transpose(0, 1).reshape(-1, width)
     weights = weights.expand(b, -1, -1)  # a stride-0 batch (torch.matmul would copy x)
-    if bias is None:
+    if projection.bias is None:
         out = torch.bmm(weights, x.mT)
     else:
-        bias = bias.to(x.dtype).view(3, heads, head_dim).transpose(0, 1).reshape(-1, 1)
-        out = torch.baddbmm(bias, weights, x.mT)
+        bias = projection.bias.to(x.dtype).view(3, heads, head_dim).transpose(0, 1)
+        out = torch.baddbmm(bias.reshape(-1, 1), weights, x.mT)
     return out.view(b, heads, 3, head_dim, n)
 
 
