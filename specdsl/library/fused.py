@@ -21,6 +21,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils._python_dispatch import _get_current_dispatch_mode
 
+#: ``torch.compiler.is_exporting`` is newer than the oldest torch we support (2.3); before
+#: it, ``torch.export`` traces through dynamo, which ``is_compiling`` already reports.
+_is_exporting = getattr(torch.compiler, "is_exporting", lambda: False)
+
 
 @functools.cache
 def onednn_linear_available() -> bool:
@@ -30,7 +34,7 @@ def onednn_linear_available() -> bool:
     try:
         x, w = torch.ones(1, 2), torch.ones(3, 2)
         out = torch.ops.mkldnn._linear_pointwise(x, w, None, "none", [], "")
-    except (RuntimeError, AttributeError):
+    except (RuntimeError, AttributeError, TypeError):
         return False
     return bool(torch.equal(out, torch.full((1, 3), 2.0)))
 
@@ -43,7 +47,7 @@ def can_fuse(x: Tensor, weight: Tensor) -> bool:
         and x.dtype == torch.float32
         and weight.dtype == torch.float32
         and not torch.compiler.is_compiling()
-        and not torch.compiler.is_exporting()
+        and not _is_exporting()
         and not torch.jit.is_tracing()  # a traced graph (ONNX) must hold portable ops
         and _get_current_dispatch_mode() is None  # FlopCounterMode, fake tensors: plain ops
         and onednn_linear_available()
