@@ -65,6 +65,17 @@ def _kernel_attributes(activation: nn.Module | None) -> tuple[str, str] | None:
     return None
 
 
+def parameters_in(linear: nn.Linear, dtype: torch.dtype) -> tuple[Tensor, Tensor | None]:
+    """``linear``'s weight and bias in ``dtype`` (converted only when they differ), so that
+    a float64 input is never downcast."""
+    weight: Tensor = linear.weight
+    bias: Tensor | None = linear.bias
+    if weight.dtype != dtype:
+        weight = weight.to(dtype)
+        bias = None if bias is None else bias.to(dtype)
+    return weight, bias
+
+
 def fused_linear(x: Tensor, linear: nn.Linear, activation: nn.Module | None = None) -> Tensor:
     """``activation(linear(x))``, bias and activation fused into the product where possible.
 
@@ -85,11 +96,7 @@ def fused_linear(x: Tensor, linear: nn.Linear, activation: nn.Module | None = No
     Tensor
         ``(..., out_features)``, equal to the unfused result up to float rounding.
     """
-    weight: Tensor = linear.weight
-    bias: Tensor | None = linear.bias
-    if weight.dtype != x.dtype:
-        weight = weight.to(x.dtype)
-        bias = None if bias is None else bias.to(x.dtype)
+    weight, bias = parameters_in(linear, x.dtype)
     attributes = _kernel_attributes(activation)
     if attributes is not None and can_fuse(x, weight):
         attr, algorithm = attributes
@@ -98,4 +105,4 @@ def fused_linear(x: Tensor, linear: nn.Linear, activation: nn.Module | None = No
     return out if activation is None else activation(out)
 
 
-__all__ = ["can_fuse", "fused_linear", "onednn_linear_available"]
+__all__ = ["can_fuse", "fused_linear", "onednn_linear_available", "parameters_in"]

@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from specdsl.library.attention._shared import linear
+from specdsl.library.fused import parameters_in
 from specdsl.library.spectral_attention import causal_chunk
 
 #: Feature kinds this module computes (with the weight of ``|x|^2`` in the key exponent);
@@ -59,27 +60,26 @@ def column_qkv(projection: nn.Linear, x: Tensor, heads: int) -> Tensor:
     are, and no copy of the projections is ever made. FLOPs those of ``nn.Linear``.
     """
     b, n, width = x.shape
-    weight: Tensor = projection.weight.to(x.dtype)
+    weight, bias = parameters_in(projection, x.dtype)
     head_dim = weight.shape[0] // (3 * heads)
     weights = weight.view(3, heads, head_dim, width).transpose(0, 1).reshape(-1, width)
-    weights = weights.expand(b, -1, -1)  # a stride-0 batch (torch.matmul would copy x)
-    if projection.bias is None:
-        out = torch.bmm(weights, x.mT)
-    else:
-        bias = projection.bias.to(x.dtype).view(3, heads, head_dim).transpose(0, 1)
-        out = torch.baddbmm(bias.reshape(-1, 1), weights, x.mT)
+    if bias is not None:
+        bias = bias.view(3, heads, head_dim).transpose(0, 1).reshape(-1, 1)
+    # the weight as a stride-0 batch (torch.matmul would copy x)
+    out = _batched_product(bias, weights.expand(b, -1, -1), x.mT)
     return out.view(b, heads, 3, head_dim, n)
 
 
 def column_output(projection: nn.Linear, y: Tensor) -> Tensor:
     """``projection`` applied to the heads ``y`` ``(B, H d, N)`` (tokens as columns):
     ``(B, N, D)`` from one batched product on the transposed operand (no copy)."""
-    weight, bias = projection.weight.to(y.dtype), projection.bias
-    rows = y.mT  # (B, N, H d)
-    weights = weight.mT.expand(y.shape[0], -1, -1)
-    if bias is None:
-        return torch.bmm(rows, weights)
-    return torch.baddbmm(bias.to(y.dtype), rows, weights)
+    weight, bias = parameters_in(projection, y.dtype)
+    return _batched_product(bias, y.mT, weight.mT.expand(y.shape[0], -1, -1))
+
+
+def _batched_product(bias: Tensor | None, a: Tensor, b: Tensor) -> Tensor:
+    """``a @ b (+ bias)`` over a batch, the bias added by the product itself."""
+    return torch.bmm(a, b) if bias is None else torch.baddbmm(bias, a, b)
 
 
 #: The feature axis of the two layouts: tokens as rows ``(..., N, F)`` (head-major q, k, v
