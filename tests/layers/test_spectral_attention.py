@@ -104,10 +104,15 @@ LAYERS = {
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("name", list(LAYERS))
 def test_equals_dense_kernel_formula(name: str, causal: bool) -> None:
-    layer = LAYERS[name](causal).double()
-    mask = torch.ones(2, 10, dtype=torch.bool)
-    mask[1, 7:] = False
-    x = torch.randn(2, 10, 12, dtype=torch.float64)
+    assert_matches_dense(LAYERS[name](causal).double(), n=10, padded_from=7)
+
+
+def assert_matches_dense(layer: LinearAttention, n: int, padded_from: int) -> None:
+    """``layer`` equals :func:`dense_linear_attention` in float64 on ``(2, n, 12)``, without
+    a mask and with the second sequence's keys padded from ``padded_from`` on."""
+    mask = torch.ones(2, n, dtype=torch.bool)
+    mask[1, padded_from:] = False
+    x = torch.randn(2, n, 12, dtype=torch.float64)
     with torch.no_grad():
         torch.testing.assert_close(
             layer(x), dense_linear_attention(layer, x), atol=1e-10, rtol=1e-9
@@ -246,16 +251,7 @@ def test_bad_configs_are_spec_errors(call: str, message: str) -> None:
 @pytest.mark.parametrize("name", list(LAYERS))
 def test_causal_chunks_equal_the_dense_formula(name: str) -> None:
     """Length 37 runs as 3 chunks of 16 (padded to 48) or one of 37 for wide features."""
-    layer = LAYERS[name](True).double()
-    x = torch.randn(2, 37, 12, dtype=torch.float64)
-    mask = torch.ones(2, 37, dtype=torch.bool)
-    mask[1, 30:] = False
-    with torch.no_grad():
-        torch.testing.assert_close(
-            layer(x), dense_linear_attention(layer, x), atol=1e-10, rtol=1e-9
-        )
-        expected = dense_linear_attention(layer, x, mask)
-        torch.testing.assert_close(layer(x, mask=mask)[mask], expected[mask], atol=1e-10, rtol=1e-9)
+    assert_matches_dense(LAYERS[name](True).double(), n=37, padded_from=30)
 
 
 def test_causal_chunk_sizes() -> None:
