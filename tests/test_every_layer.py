@@ -36,14 +36,6 @@ def run_mixer(mixer: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     return out[0] if isinstance(out, tuple) else out
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():  # small tensors: threads only add overhead on a shared CPU
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.mark.parametrize("name", MIXERS)
 def test_gradcheck_float64(name: str) -> None:
     mixer = mixer_of(specdsl.load(small_spec(name))).double()

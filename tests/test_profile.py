@@ -4,7 +4,6 @@ estimate beside the measurement, the CLI's output, progress and errors."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,14 +31,6 @@ max_sequence_length: 32
 head: {type: classification, num_classes: 3}
 layers: "repeat 2 [fourier]"
 """
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # steady timings on a shared, loaded CPU
-    yield
-    torch.set_num_threads(before)
 
 
 class Sine(nn.Module):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -49,16 +48,7 @@ def test_the_three_example_specs_are_there() -> None:
     }
 
 
-@pytest.fixture
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # deterministic and fast on a shared, loaded CPU
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
-@pytest.mark.usefixtures("one_thread")
 def test_it_learns(path: Path) -> None:
     lines: list[str] = []
     result = example.train(specdsl.load(path, seed=0), SMALL, log=lines.append)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -33,17 +32,6 @@ def model_inputs(spec: specdsl.Spec, batch: int, n: int) -> dict[str, torch.Tens
     return {"inputs_embeds": torch.randn(batch, n, spec.hidden_dim)}
 
 
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch on one thread: tiny models are ~10x faster so on a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def measure(spec: specdsl.Spec, batch: int = 2, n: int = 37, device: str = "cpu") -> Measured:
     """Compile ``spec``; count its parameters and one no-grad forward's matmul FLOPs.
 
@@ -51,7 +39,7 @@ def measure(spec: specdsl.Spec, batch: int = 2, n: int = 37, device: str = "cpu"
     parameter counts and FlopCounterMode's totals depend on shapes only, so documented
     models are checked at full size in a fraction of a second.
     """
-    with one_thread(), torch.device(device):
+    with torch.device(device):
         model = specdsl.compile(spec)
         inputs = model_inputs(spec, batch, n)
         model.eval()
@@ -63,8 +51,7 @@ def measure(spec: specdsl.Spec, batch: int = 2, n: int = 37, device: str = "cpu"
 
 def held_for_backward(model: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> int:
     """Bytes a training-mode forward of the model keeps for backward (see specdsl.testing)."""
-    with one_thread():
-        return testing.held_for_backward(model, **inputs)
+    return testing.held_for_backward(model, **inputs)
 
 
 @pytest.fixture(scope="session")

@@ -40,15 +40,6 @@ SEEDED = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: intra-op threads only add contention on a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _x(dtype=torch.float32) -> torch.Tensor:
     return torch.randn(2, 5, D, generator=torch.Generator().manual_seed(0), dtype=dtype)
 

@@ -17,15 +17,6 @@ from specdsl.kernels import (
 D, N, DV = 4, 7, 3
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: intra-op threads only add contention on a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _qkv(batch=(2,), n=N, scale=1.0, seed=0, dtype=torch.float64):
     g = torch.Generator().manual_seed(seed)
     q = scale * torch.randn(*batch, n, D, generator=g, dtype=dtype)

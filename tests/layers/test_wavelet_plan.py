@@ -35,14 +35,6 @@ CASES = [
 ]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def to_blocks(plan: AxisPlan, bands: list[np.ndarray]) -> np.ndarray:
     """pywt bands ``(G, d, m_j)`` (slot order) as ``(G blocks, slots, d)``."""
     groups, width = bands[0].shape[:2]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import torch
 
 from specdsl.models.catalog import MODULES, model_class
 
@@ -49,16 +47,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("model_name", sorted(MODULES))
     if "headed_model" in metafunc.fixturenames:
         metafunc.parametrize("headed_model", WITH_HEADS)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    # These models are tiny: intra-op threads only add synchronisation, which costs
-    # 100x on a loaded machine (1.4 s instead of 13 ms per forward/backward).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture

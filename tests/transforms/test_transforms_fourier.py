@@ -16,16 +16,6 @@ def rel_err(actual, expected) -> float:
     return float(np.linalg.norm(actual - expected) / max(np.linalg.norm(expected), 1e-300))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    """Run a test module single-threaded: tiny tensors gain nothing from intra-op
-    threads, which stall badly when the machine is shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 100, 1023])
 @pytest.mark.parametrize("norm", ["ortho", "backward", "forward"])
 def test_fft_rfft_match_scipy_and_invert(n, norm):

@@ -15,16 +15,6 @@ def rel_err(actual, expected) -> float:
     return float(np.linalg.norm(actual - expected) / max(np.linalg.norm(expected), 1e-300))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    """Run a test module single-threaded: tiny tensors gain nothing from intra-op
-    threads, which stall badly when the machine is shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 WAVELETS = ["haar", "db2", "db4", "db8", "sym3", "sym8", "coif1", "coif5", "bior1.3", "bior2.8"]
 
 
