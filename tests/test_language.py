@@ -106,6 +106,27 @@ def test_bad_input_is_located(text: str, fragment: str, line: int, column: int) 
     assert (first.line, first.column) == (line, column), str(err)
 
 
+MULTI_LINE = [  # a layers pattern written over several lines, in every YAML scalar style
+    ("layers: repeat 2 [fourier,\n   lst(dctx)]\n", 2, 8),
+    ("layers: |\n  repeat 2 [fourier,\n    lst(dctx)]\n", 3, 9),
+    ("layers: >\n  repeat 2 [fourier,\n    lst(dctx)]\n", 3, 9),
+    ('layers: "repeat 2 [fourier,\n   lst(dctx)]"\n', 2, 8),
+    ("layers: 'repeat 2 [fourier,\n\n   lst(dctx)]'\n", 3, 8),
+    ("layers: repeat 2 [fourier,\n   lst(dct)=]\n", 2, 12),
+    ("layers: repeat 2 [fourier,\n  " + "repeat 1 [" * 70 + "fourier" + "]" * 70 + "]\n", 2, 642),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "column"), MULTI_LINE)
+def test_errors_in_a_pattern_over_several_lines_point_into_the_file(
+    text: str, line: int, column: int
+) -> None:
+    """YAML folds the lines (or drops the indentation) before the pattern is parsed; the
+    error must still point at the character in the file."""
+    first = error_of(text).first
+    assert (first.line, first.column) == (line, column), str(error_of(text))
+
+
 def test_did_you_mean_hints() -> None:
     assert "did you mean 'fourier'?" in str(error_of("layers: fourir"))
     assert "did you mean 'num_heads'?" in str(error_of("layers: attention(num_head=4)"))

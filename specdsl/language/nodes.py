@@ -6,6 +6,7 @@ every value can be traced back to its ``line:column``.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,13 +19,37 @@ class Pos:
     column: int = 1
 
 
+@dataclass(frozen=True)
+class SourceMap:
+    """Where the characters of a string value spanning several lines of its file sit.
+
+    A YAML scalar written over several lines reaches us folded (line breaks and
+    indentation become one space) or without its indentation (``|`` blocks), so offsets
+    into the value are not columns of its first line. ``anchors`` holds one
+    ``(offset, pos)`` pair per source line: value character ``offset`` is at ``pos``, and
+    the characters after it follow on that line.
+    """
+
+    anchors: tuple[tuple[int, Pos], ...]
+
+    def locate(self, offset: int) -> Pos:
+        """The file position of value character ``offset``."""
+        index = max(bisect.bisect_right([start for start, _ in self.anchors], offset) - 1, 0)
+        start, pos = self.anchors[index]
+        return Pos(pos.line, max(1, pos.column + offset - start))
+
+
 @dataclass
 class Scalar:
-    """A plain value: int, float, bool, None or a string (``kind`` says which)."""
+    """A plain value: int, float, bool, None or a string (``kind`` says which).
+
+    ``source`` maps a string's characters to the file when it spans several lines there.
+    """
 
     value: Any
     pos: Pos
     kind: str = "string"  # int | float | bool | null | string
+    source: SourceMap | None = None
 
 
 @dataclass

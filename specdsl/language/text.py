@@ -9,7 +9,7 @@ from importlib import resources
 from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from specdsl.errors import Problem, SpecError
-from specdsl.language.nodes import Arg, Call, Node, Pos, Repeat, Scalar, Sequence
+from specdsl.language.nodes import Arg, Call, Node, Pos, Repeat, Scalar, Sequence, SourceMap
 
 MAX_SPEC_CHARS = 1_000_000  # a spec is a page of text; 1 MB is already absurd
 MAX_NESTING = 64  # brackets/parentheses deep; keeps every later walk far from recursion limits
@@ -40,23 +40,37 @@ def _parser(start: str) -> Lark:
     return Lark(grammar, start=start, parser="lalr", propagate_positions=True)
 
 
-def _pos(token: Token, origin: Pos) -> Pos:
-    line = token.line or 1
-    column = token.column or 1
-    if line == 1:
-        column += origin.column - 1
-    return Pos(line + origin.line - 1, column)
+class _Locator:
+    """Positions in a text (1-based ``line:column``) -> positions in its file.
+
+    The text starts at ``origin``; with a ``source`` map (a YAML string written over
+    several lines) every character is placed through it instead.
+    """
+
+    def __init__(self, text: str, origin: Pos, source: SourceMap | None = None):
+        self.origin = origin
+        self.source = source
+        self.starts = [0] + [i + 1 for i, char in enumerate(text) if char == "\n"] if source else []
+
+    def __call__(self, line: int, column: int) -> Pos:
+        if self.source is not None:
+            start = self.starts[min(line, len(self.starts)) - 1]
+            return self.source.locate(start + column - 1)
+        if line == 1:
+            column += self.origin.column - 1
+        return Pos(line + self.origin.line - 1, column)
 
 
 class _ToNodes(Transformer):
-    """Turns the lark tree into located nodes (positions shifted by ``origin``)."""
+    """Turns the lark tree into located nodes (positions placed by ``locate``)."""
 
-    def __init__(self, origin: Pos):
+    def __init__(self, locate: _Locator):
         super().__init__()
-        self.origin = origin
+        self.locate = locate
+        self.origin = locate(1, 1)
 
     def _at(self, token: Token) -> Pos:
-        return _pos(token, self.origin)
+        return self.locate(token.line or 1, token.column or 1)
 
     def int(self, items: list[Token]) -> Scalar:
         return Scalar(int(items[0]), self._at(items[0]), "int")
@@ -123,7 +137,10 @@ def _node_pos(node: Node | Arg) -> Pos:
     return node.pos
 
 
-def check_size(text: str, file: str) -> None:
+def check_size(text: str, file: str, locate: _Locator | None = None) -> None:
+    """Refuse a text over :data:`MAX_SPEC_CHARS` or nested deeper than :data:`MAX_NESTING`
+    (positions placed by ``locate``, default: the text is the whole file)."""
+    locate = locate or _Locator(text, Pos())
     if len(text) > MAX_SPEC_CHARS:
         raise SpecError(
             [
@@ -142,14 +159,14 @@ def check_size(text: str, file: str) -> None:
         elif char in "([{":
             depth += 1
             if depth > MAX_NESTING:
-                raise SpecError(
-                    [Problem(f"nesting deeper than {MAX_NESTING} levels", line, column, file)]
-                )
+                pos = locate(line, column)
+                message = f"nesting deeper than {MAX_NESTING} levels"
+                raise SpecError([Problem(message, pos.line, pos.column, file)])
         elif char in ")]}":
             depth -= 1
 
 
-def _syntax_error(err: UnexpectedInput, text: str, origin: Pos, file: str) -> SpecError:
+def _syntax_error(err: UnexpectedInput, text: str, locate: _Locator, file: str) -> SpecError:
     expected = sorted(_TOKEN_NAMES.get(name, name) for name in getattr(err, "expected", ()) or ())
     wanted = f"; expected {', '.join(expected)}" if expected else ""
     at_end = (
@@ -171,24 +188,29 @@ def _syntax_error(err: UnexpectedInput, text: str, origin: Pos, file: str) -> Sp
             message = f"unexpected {token!r}{wanted}"
             if token in ")]" and "a name" in expected:
                 message = f"unexpected {token!r} after ','; a trailing comma needs a layer after it"
-    if line == 1:
-        column += origin.column - 1
-    line += origin.line - 1
+    pos = locate(line, column)
     hint = "unbalanced brackets" if "']'" in expected or "')'" in expected else None
-    return SpecError([Problem(message, line, column, file, hint)])
+    return SpecError([Problem(message, pos.line, pos.column, file, hint)])
 
 
-def parse_pattern(text: str, origin: Pos | None = None, file: str = "<spec>") -> list[Node]:
-    """Parse a layer pattern such as ``repeat 6 [fourier, lst(dct)]`` into nodes."""
+def parse_pattern(
+    text: str, origin: Pos | None = None, file: str = "<spec>", source: SourceMap | None = None
+) -> list[Node]:
+    """Parse a layer pattern such as ``repeat 6 [fourier, lst(dct)]`` into nodes.
+
+    Positions are ``origin`` (where ``text`` starts in ``file``) plus the position in the
+    text, or placed by ``source`` when the text spans several lines of the file.
+    """
     origin = origin or Pos()
-    check_size(text, file)
+    locate = _Locator(text, origin, source)
+    check_size(text, file, locate)
     if not text.strip():
         raise SpecError([Problem("empty layer pattern", origin.line, origin.column, file)])
     try:
         tree = _parser("pattern").parse(text)
     except UnexpectedInput as err:
-        raise _syntax_error(err, text, origin, file) from None
-    return _ToNodes(origin).transform(tree)
+        raise _syntax_error(err, text, locate, file) from None
+    return _ToNodes(locate).transform(tree)
 
 
 def parse_model_text(
@@ -199,8 +221,9 @@ def parse_model_text(
     Returns the model name, its position and the ``(key, key position, value)`` fields.
     """
     check_size(text, file)
+    locate = _Locator(text, Pos())
     try:
         tree = _parser("model").parse(text)
     except UnexpectedInput as err:
-        raise _syntax_error(err, text, Pos(), file) from None
-    return _ToNodes(Pos()).transform(tree)
+        raise _syntax_error(err, text, locate, file) from None
+    return _ToNodes(locate).transform(tree)

@@ -11,7 +11,7 @@ import bisect
 import yaml
 
 from specdsl.errors import Problem, SpecError
-from specdsl.language.nodes import Mapping, Node, Pos, Scalar, Sequence
+from specdsl.language.nodes import Mapping, Node, Pos, Scalar, Sequence, SourceMap
 
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_KINDS = {"str": "string", "int": "int", "float": "float", "bool": "bool", "null": "null"}
@@ -25,13 +25,41 @@ class _Lines:
     """
 
     def __init__(self, text: str):
+        self.text = text
         self.starts = [0] + [i + 1 for i, char in enumerate(text) if char == "\n"]
 
     def pos(self, mark: yaml.Mark | None) -> Pos:
-        if mark is None:
-            return Pos()
-        line = bisect.bisect_right(self.starts, mark.index)
-        return Pos(line, mark.index - self.starts[line - 1] + 1)
+        return Pos() if mark is None else self.at(mark.index)
+
+    def at(self, index: int) -> Pos:
+        line = bisect.bisect_right(self.starts, index)
+        return Pos(line, index - self.starts[line - 1] + 1)
+
+    def source_map(self, node: yaml.ScalarNode, value: str) -> SourceMap | None:
+        """A :class:`SourceMap` of a string scalar written over several lines, else None.
+
+        Each source line's text (indentation and quotes stripped) is looked for in the
+        value after the previous one; a line that is not there verbatim (escapes in a
+        quoted scalar) gets no anchor, its characters are placed after the line before.
+        """
+        begin, end = node.start_mark.index, node.end_mark.index
+        if "\n" not in self.text[begin:end].rstrip("\n"):
+            return None
+        if node.style in ("|", ">"):  # the value starts on the line after the indicator
+            begin = self.text.index("\n", begin) + 1
+        anchors, found = [], 0
+        for line in range(bisect.bisect_right(self.starts, begin), len(self.starts) + 1):
+            first = max(begin, self.starts[line - 1])
+            last = min(end, self.starts[line] - 1 if line < len(self.starts) else len(self.text))
+            if first >= end:
+                break
+            piece = self.text[first:last].strip(" \t\r\"'")
+            offset = value.find(piece, found) if piece else -1
+            if offset >= 0:
+                column = self.text.index(piece, first) - self.starts[line - 1] + 1
+                anchors.append((offset, Pos(line, column)))
+                found = offset + len(piece)
+        return SourceMap(tuple(anchors)) if anchors else None
 
 
 class _Reader:
@@ -67,7 +95,8 @@ class _Reader:
             pos = Pos(pos.line, pos.column + 1)  # where the text itself starts
         elif kind == "string" and node.style in ("|", ">"):
             pos = Pos(pos.line + 1, pos.column + 2)
-        return Scalar(value, pos, kind)
+        source = self.lines.source_map(node, value) if kind == "string" else None
+        return Scalar(value, pos, kind, source)
 
     def _mapping(self, node: yaml.MappingNode, pos: Pos) -> Mapping:
         mapping = Mapping(pos=pos)

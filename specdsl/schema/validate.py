@@ -178,7 +178,7 @@ class _Validator:
 
     def pattern(self, node: Scalar) -> list[Node]:
         try:
-            return parse_pattern(node.value, node.pos, self.file)
+            return parse_pattern(node.value, node.pos, self.file, node.source)
         except SpecError as err:
             self.problems.extend(err.problems)
             return []
