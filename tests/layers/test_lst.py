@@ -91,6 +91,22 @@ def test_mixed_spectral_attention_equals_dense_formula(causal: bool) -> None:
         )
 
 
+def test_dct_bias_is_added_in_the_spectra_unless_masked() -> None:
+    """Without a mask the q, k, v bias of DCT heads enters the spectra's DC bin (the
+    in-projection is a bare product: one ``addmm`` left, the output's); with a mask the
+    projection adds it, as padding must zero it. Both equal the formula."""
+    layer = randomise_scale(LSTAttention(12, 3, "dct"))
+    with torch.no_grad():
+        layer.qkv.bias.uniform_(-1.0, 1.0)  # large enough that a missing DC term shows
+    x = torch.randn(2, 8, 12, dtype=torch.float64) * 0.5
+    expected = dense_lst(layer, x, causal=False)
+    for mask, addmms in ((None, 1), (torch.ones(2, 8, dtype=torch.bool), 2)):
+        with torch.profiler.profile() as prof:
+            out = layer(x, mask=mask)
+        assert sum(event.name == "aten::addmm" for event in prof.events()) == addmms
+        np.testing.assert_allclose(out.detach().numpy(), expected, atol=1e-10, rtol=1e-9)
+
+
 @pytest.mark.parametrize("kind", ["dct", "hadamard", "mixed"])
 def test_causal_output_is_the_layer_on_the_prefix(kind: str) -> None:
     """Causal output t equals the non-causal layer at t with the future masked as padding."""

@@ -80,6 +80,18 @@ def reorder_index(n: int, device: torch.device) -> tuple[Tensor, Tensor]:
     return order.to(device), restore.to(device)
 
 
+@cached_tensors(maxsize=32)
+def reorder_rows(batch: int, n: int, device: torch.device) -> tuple[Tensor, Tensor]:
+    """:func:`reorder_index` for the ``batch * n`` token rows of a ``(B n, D)`` view.
+
+    ``index_select`` along dim 0 of a 2-D tensor copies whole rows as blocks: about twice
+    as fast at ``(8, 8192, 256)`` as ``x.index_select(1, index)`` on ``(B, n, D)``.
+    """
+    order, restore = reorder_index(n, device)
+    offsets = torch.arange(batch, device=device)[:, None] * n
+    return (offsets + order).reshape(-1), (offsets + restore).reshape(-1)
+
+
 @cached_tensors()
 def cosine_twiddles(
     n: int, normalize: bool, dtype: torch.dtype, device: torch.device
@@ -115,14 +127,21 @@ def triple_product(stacked: Tensor, dim: int = 0) -> Tensor:
     return (a * b).mul_(c)
 
 
-def cosine_product(z: Tensor, normalize: bool) -> Tensor:
-    """``IDCT(DCT q * DCT k * DCT v)`` of ``z`` ``(3, ..., n)`` given in Makhoul order.
+def cosine_product(z: Tensor, normalize: bool, constant: Tensor | None = None) -> Tensor:
+    """``IDCT(DCT q * DCT k * DCT v)`` of ``z + constant`` ``(3, ..., n)`` in Makhoul order.
 
-    Returns ``(..., n)``, still in Makhoul order (``[..., restore]`` gives positions).
+    ``constant`` (shape ``(3, ..., 1)``, optional) is a value added to every position, the
+    projection bias of DCT heads: it is added to the DC bin of the spectra instead (the
+    ``rfft`` of a constant ``c`` is ``n c`` there and zero elsewhere, and the twiddle of that
+    bin is 1), which spares the projection a pass over ``z``. Returns ``(..., n)``, still in
+    Makhoul order (``[..., restore]`` gives positions).
     """
     n = z.shape[-1]
     into, back = cosine_twiddles(n, normalize, z.dtype, z.device)
-    spectra = torch.fft.rfft(z, dim=-1).mul_(into)
+    spectra = torch.fft.rfft(z, dim=-1)
+    if constant is not None:
+        spectra[..., 0].add_(constant[..., 0], alpha=n)
+    spectra = spectra.mul_(into)
     product = torch.view_as_complex(triple_product(torch.view_as_real(spectra)))
     return torch.fft.irfft(product.mul_(back), n=n, dim=-1)
 
@@ -205,5 +224,6 @@ __all__ = [
     "project_out",
     "project_rows",
     "reorder_index",
+    "reorder_rows",
     "triple_product",
 ]

@@ -26,7 +26,7 @@ from specdsl.library.lst._fast import (
     makhoul_signs,
     project_out,
     project_rows,
-    reorder_index,
+    reorder_rows,
 )
 from specdsl.library.lst._plan import Family, Pass, plan_passes
 
@@ -46,9 +46,9 @@ def grouped_forward(layer: SpectralProductAttention, x: Tensor, mask: Tensor | N
     for plan in plan_passes(layer.groups, n):  # at most two token orders
         inputs, kept, restore = x, keep, None
         if plan.makhoul:
-            order, restore = reorder_index(n, x.device)
-            inputs = x.index_select(1, order)
-            kept = None if keep is None else keep.index_select(1, order)
+            order, restore = reorder_rows(b, n, x.device)
+            inputs = x.reshape(b * n, -1).index_select(0, order).view(b, n, -1)
+            kept = None if keep is None else keep.reshape(-1).index_select(0, order).view(b, n)
         if [family.name for family in plan.families] == ["hadamard"]:
             y = _hadamard_pass(layer, plan, inputs, kept)  # (B n, c)
         else:
@@ -58,7 +58,7 @@ def grouped_forward(layer: SpectralProductAttention, x: Tensor, mask: Tensor | N
             out = project_out(out, bias if out is None else None, y, w_out)
             continue
         part = project_out(None, bias if out is None else None, y, w_out)
-        part = part.view(b, n, -1).index_select(1, restore).view(b * n, -1)
+        part = part.index_select(0, restore)
         out = part if out is None else out + part
     assert out is not None
     return out.view(b, n, -1)
@@ -83,7 +83,8 @@ def _pass_heads(
     b, n, _ = x.shape
     d = layer.head_dim
     weight, bias = _pass_rows(layer, plan)
-    qkv = project_rows(weight, bias, x)  # (3 c, B, n): nothing keeps it yet
+    fold = bias is not None and keep is None and all(map(_takes_constant, plan.families))
+    qkv = project_rows(weight, None if fold else bias, x)  # (3 c, B, n): nothing keeps it yet
     if keep is not None:
         qkv.mul_(keep)
     blocks, offset = [], 0
@@ -91,11 +92,15 @@ def _pass_heads(
         size = 3 * family.heads * d
         blocks.append(qkv[offset : offset + size].view(3, family.heads, d, b, n))
         offset += size
+    constants = [_bias_rows(layer, f, x.dtype) if fold else None for f in plan.families]
     signs = makhoul_signs(n, x.dtype, x.device)
     for family, z in zip(plan.families, blocks, strict=True):  # in place, before any product
         if family.dst_start < family.stop:
             z[:, family.dst_start - family.start :].mul_(signs)
-    ys = [_family_product(layer, f, z, signs) for f, z in zip(plan.families, blocks, strict=True)]
+    ys = [
+        _family_product(layer, f, z, signs, c)
+        for f, z, c in zip(plan.families, blocks, constants, strict=True)
+    ]
     y = ys[0] if len(ys) == 1 else torch.cat(ys)
     return layer.output_dropout(y.view(-1, b, n))
 
@@ -128,11 +133,32 @@ def _checkpointed(product: Callable[[Tensor], Tensor], z: Tensor) -> Tensor:
     return product(z)
 
 
+def _takes_constant(family: Family) -> bool:
+    """Whether the family's product adds the projection bias itself (DCT heads only:
+    :func:`~specdsl.library.lst._fast.cosine_product`; a bias stays constant along the
+    sequence in Makhoul order, but not once the signs of DST heads multiply it)."""
+    return family.name == "cosine" and family.dst_start == family.stop
+
+
+def _bias_rows(layer: SpectralProductAttention, family: Family, dtype: torch.dtype) -> Tensor:
+    """The family's q, k, v projection bias ``(3, h, d, 1, 1)``: a view of ``b_qkv``."""
+    bias = layer.qkv.bias.view(3, layer.num_heads, layer.head_dim)[:, family.start : family.stop]
+    return bias[..., None, None].to(dtype)
+
+
 def _family_product(
-    layer: SpectralProductAttention, family: Family, z: Tensor, signs: Tensor
+    layer: SpectralProductAttention,
+    family: Family,
+    z: Tensor,
+    signs: Tensor,
+    constant: Tensor | None = None,
 ) -> Tensor:
-    """``T^-1(T q * T k * T v)`` of one family's ``z`` ``(3, h, d, B, n)``: ``(h, d, B, n)``."""
-    y = _checkpointed(functools.partial(_PRODUCTS[family.name], normalize=layer.normalize), z)
+    """``T^-1(T q * T k * T v)`` of one family's ``z`` ``(3, h, d, B, n)`` (plus
+    ``constant``, see :func:`_takes_constant`): ``(h, d, B, n)``."""
+    product = functools.partial(_PRODUCTS[family.name], normalize=layer.normalize)
+    if constant is not None:
+        product = functools.partial(product, constant=constant)
+    y = _checkpointed(product, z)
     if family.dst_start < family.stop:
         y[family.dst_start - family.start :].mul_(signs)
     return y
