@@ -25,18 +25,19 @@ class SourceMap:
 
     A YAML scalar written over several lines reaches us folded (line breaks and
     indentation become one space) or without its indentation (``|`` blocks), so offsets
-    into the value are not columns of its first line. ``anchors`` holds one
-    ``(offset, pos)`` pair per source line: value character ``offset`` is at ``pos``, and
-    the characters after it follow on that line.
+    into the value are not columns of its first line. One anchor per source line: value
+    character ``offsets[i]`` is at ``places[i]``, and the characters after it follow on
+    that line (``offsets`` ascending).
     """
 
-    anchors: tuple[tuple[int, Pos], ...]
+    offsets: tuple[int, ...]
+    places: tuple[Pos, ...]
 
     def locate(self, offset: int) -> Pos:
         """The file position of value character ``offset``."""
-        index = max(bisect.bisect_right([start for start, _ in self.anchors], offset) - 1, 0)
-        start, pos = self.anchors[index]
-        return Pos(pos.line, max(1, pos.column + offset - start))
+        index = max(bisect.bisect_right(self.offsets, offset) - 1, 0)
+        pos = self.places[index]
+        return Pos(pos.line, max(1, pos.column + offset - self.offsets[index]))
 
 
 @dataclass

@@ -14,6 +14,9 @@ from specdsl.errors import Problem, SpecError
 from specdsl.language.nodes import Mapping, Node, Pos, Scalar, Sequence, SourceMap
 
 _CORE = "tag:yaml.org,2002:"
+#: How far past the previous line's text a line of a multi-line scalar is looked for in its
+#: value (blank lines and escapes shift it; a bound keeps pathological inputs linear).
+_SEARCH = 1024
 _SCALAR_KINDS = {"str": "string", "int": "int", "float": "float", "bool": "bool", "null": "null"}
 
 
@@ -39,27 +42,30 @@ class _Lines:
         """A :class:`SourceMap` of a string scalar written over several lines, else None.
 
         Each source line's text (indentation and quotes stripped) is looked for in the
-        value after the previous one; a line that is not there verbatim (escapes in a
-        quoted scalar) gets no anchor, its characters are placed after the line before.
+        value just after the previous one (within :data:`_SEARCH` characters, so the scan
+        stays linear); a line that is not there verbatim (escapes in a quoted scalar) gets
+        no anchor, and its characters are placed after the line before.
         """
         begin, end = node.start_mark.index, node.end_mark.index
         if "\n" not in self.text[begin:end].rstrip("\n"):
             return None
         if node.style in ("|", ">"):  # the value starts on the line after the indicator
             begin = self.text.index("\n", begin) + 1
-        anchors, found = [], 0
+        offsets: list[int] = []
+        places: list[Pos] = []
+        found = 0
         for line in range(bisect.bisect_right(self.starts, begin), len(self.starts) + 1):
             first = max(begin, self.starts[line - 1])
-            last = min(end, self.starts[line] - 1 if line < len(self.starts) else len(self.text))
             if first >= end:
                 break
+            last = min(end, self.starts[line] - 1 if line < len(self.starts) else end)
             piece = self.text[first:last].strip(" \t\r\"'")
-            offset = value.find(piece, found) if piece else -1
+            offset = value.find(piece, found, found + len(piece) + _SEARCH) if piece else -1
             if offset >= 0:
-                column = self.text.index(piece, first) - self.starts[line - 1] + 1
-                anchors.append((offset, Pos(line, column)))
+                offsets.append(offset)
+                places.append(self.at(self.text.index(piece, first)))
                 found = offset + len(piece)
-        return SourceMap(tuple(anchors)) if anchors else None
+        return SourceMap(tuple(offsets), tuple(places)) if offsets else None
 
 
 class _Reader:
