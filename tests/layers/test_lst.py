@@ -91,20 +91,28 @@ def test_mixed_spectral_attention_equals_dense_formula(causal: bool) -> None:
         )
 
 
-def test_dct_bias_is_added_in_the_spectra_unless_masked() -> None:
-    """Without a mask the q, k, v bias of DCT heads enters the spectra's DC bin (the
-    in-projection is a bare product: one ``addmm`` left, the output's); with a mask the
-    projection adds it, as padding must zero it. Both equal the formula."""
-    layer = randomise_scale(LSTAttention(12, 3, "dct"))
-    with torch.no_grad():
-        layer.qkv.bias.uniform_(-1.0, 1.0)  # large enough that a missing DC term shows
+@pytest.mark.parametrize("use_bias", [True, False])
+@pytest.mark.parametrize("kind", ["dct", "dst", "hadamard", "mixed"])
+def test_heads_add_the_bias_in_the_spectra_unless_masked(kind: str, use_bias: bool) -> None:
+    """Without a mask the q, k, v bias enters the spectra (DCT, DST and, at a power-of-two
+    length, Walsh-Hadamard heads; the in-projection is a bare product: one ``addmm`` left,
+    the output's); with a mask the projection adds it, as padding must zero it. DST heads
+    sign their tokens in the layer's own reordered copy: the caller's input is untouched.
+    All equal the formula."""
+    layer = randomise_scale(LSTAttention(12, 3, kind, use_bias=use_bias))
+    if use_bias:
+        with torch.no_grad():
+            layer.qkv.bias.uniform_(-1.0, 1.0)  # large enough that a wrong term shows
     x = torch.randn(2, 8, 12, dtype=torch.float64) * 0.5
+    before = x.clone()
     expected = dense_lst(layer, x, causal=False)
     for mask, addmms in ((None, 1), (torch.ones(2, 8, dtype=torch.bool), 2)):
         with torch.profiler.profile() as prof:
             out = layer(x, mask=mask)
-        assert sum(event.name == "aten::addmm" for event in prof.events()) == addmms
+        count = sum(event.name == "aten::addmm" for event in prof.events())
+        assert count == (addmms if use_bias else 0)
         np.testing.assert_allclose(out.detach().numpy(), expected, atol=1e-10, rtol=1e-9)
+    assert torch.equal(x, before)
 
 
 @pytest.mark.parametrize("kind", ["dct", "hadamard", "mixed"])

@@ -127,21 +127,57 @@ def triple_product(stacked: Tensor, dim: int = 0) -> Tensor:
     return (a * b).mul_(c)
 
 
-def cosine_product(z: Tensor, normalize: bool, constant: Tensor | None = None) -> Tensor:
-    """``IDCT(DCT q * DCT k * DCT v)`` of ``z + constant`` ``(3, ..., n)`` in Makhoul order.
+@cached_tensors()
+def signed_spectrum(n: int, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``rfft(s) e^{-i pi k / 2n}`` with ``s`` the DST signs (:func:`makhoul_signs`): the
+    twiddled spectrum of a constant 1 added to the input of a DST head, ``(n // 2 + 1,)``."""
+    into, _ = cosine_twiddles(n, True, dtype, device)  # ``into`` is the same either way
+    return torch.fft.rfft(makhoul_signs(n, dtype, device)) * into
 
-    ``constant`` (shape ``(3, ..., 1)``, optional) is a value added to every position, the
-    projection bias of DCT heads: it is added to the DC bin of the spectra instead (the
-    ``rfft`` of a constant ``c`` is ``n c`` there and zero elsewhere, and the twiddle of that
-    bin is 1), which spares the projection a pass over ``z``. Returns ``(..., n)``, still in
+
+def twiddled_spectra(
+    spectra: Tensor, n: int, into: Tensor, constant: Tensor | None, dst_from: int
+) -> Tensor:
+    """``rfft(z + c) e^{-i pi k / 2n}`` from ``spectra = rfft(z)`` ``(3, h, d, ..., bins)``.
+
+    ``constant`` ``(3, h, d, 1, 1)`` (optional) is a value ``c`` added to every position
+    of a head's input (its projection bias), carrying the ``(-1)^i`` signs on the DST heads
+    ``dst_from:``. On DCT heads it lands in the DC bin only (the ``rfft`` of a constant is
+    ``n c`` there, zero elsewhere, and the twiddle of that bin is 1); on DST heads it is
+    ``c`` times :func:`signed_spectrum`, added by the twiddle's own pass (``addcmul``).
+    Either way the projection is spared filling its output with the bias first. In place.
+    """
+    if constant is None:
+        return spectra.mul_(into)
+    cosine, signed = spectra[:, :dst_from], spectra[:, dst_from:]
+    if dst_from:
+        cosine[..., 0].add_(constant[:, :dst_from, ..., 0], alpha=n)
+        cosine.mul_(into)
+    if signed.shape[1]:
+        term = constant[:, dst_from:] * signed_spectrum(n, constant.dtype, constant.device)
+        if torch.is_grad_enabled() and (spectra.requires_grad or term.requires_grad):
+            signed.copy_(torch.addcmul(term, signed, into))  # autograd takes no ``out=``
+        else:
+            torch.addcmul(term, signed, into, out=signed)
+    return spectra
+
+
+def cosine_product(
+    z: Tensor, normalize: bool, constant: Tensor | None = None, dst_from: int | None = None
+) -> Tensor:
+    """``IDCT(DCT q * DCT k * DCT v)`` of ``z`` ``(3, h, d, ..., n)`` in Makhoul order.
+
+    DST heads are DCT heads on signed inputs (``z`` carries the signs already). With a
+    ``constant`` (heads ``dst_from:`` signed, default none), the product is that of
+    ``z + constant`` (:func:`twiddled_spectra`). Returns ``(h, d, ..., n)``, still in
     Makhoul order (``[..., restore]`` gives positions).
     """
     n = z.shape[-1]
     into, back = cosine_twiddles(n, normalize, z.dtype, z.device)
-    spectra = torch.fft.rfft(z, dim=-1)
-    if constant is not None:
-        spectra[..., 0].add_(constant[..., 0], alpha=n)
-    spectra = spectra.mul_(into)
+    heads = z.shape[1]
+    spectra = twiddled_spectra(
+        torch.fft.rfft(z, dim=-1), n, into, constant, heads if dst_from is None else dst_from
+    )
     product = torch.view_as_complex(triple_product(torch.view_as_real(spectra)))
     return torch.fft.irfft(product.mul_(back), n=n, dim=-1)
 
@@ -193,13 +229,17 @@ def hadamard_along(x: Tensor, dim: int, scale: float) -> Tensor:
     return x.reshape(shape)
 
 
-def hadamard_product(z: Tensor, seq_dim: int, stack_dim: int, normalize: bool) -> Tensor:
+def hadamard_product(
+    z: Tensor, seq_dim: int, stack_dim: int, normalize: bool, constant: Tensor | None = None
+) -> Tensor:
     """Walsh-Hadamard ``H^-1(H q * H k * H v)`` along ``seq_dim`` of ``z``.
 
     q, k and v are stacked along ``stack_dim``; the sequence (length
     ``n``) is zero-padded to ``m = next_pow2(n)`` and the output cropped back. Returns
     ``z``'s shape without ``stack_dim``. Orthonormal: ``H / sqrt(m)`` both ways; else ``H``
-    then ``H / m``.
+    then ``H / m``. With a ``constant`` (``z``'s shape, length 1 along ``seq_dim``;
+    ``n = m`` only), the product is that of ``z + constant``: row 0 of ``H`` is all ones
+    and every other row sums to 0, so the constant lands in coefficient 0 alone.
     """
     n = z.shape[seq_dim]
     m = padded_length("hadamard", n)
@@ -207,6 +247,10 @@ def hadamard_product(z: Tensor, seq_dim: int, stack_dim: int, normalize: bool) -
         z = F.pad(z, [0, 0] * (z.dim() - 1 - seq_dim) + [0, m - n])
     forward, inverse = (m**-0.5, m**-0.5) if normalize else (1.0, 1.0 / m)
     spectra = hadamard_along(z, seq_dim, forward)
+    if constant is not None:
+        if m != n:
+            raise ValueError("a constant folds into the Walsh-Hadamard spectra only when n = m")
+        spectra.select(seq_dim, 0).add_(constant.select(seq_dim, 0), alpha=m * forward)
     seq_dim -= stack_dim < seq_dim  # where the sequence is once the stack is gone
     y = hadamard_along(triple_product(spectra, stack_dim), seq_dim, inverse)
     return y.narrow(seq_dim, 0, n) if m != n else y
@@ -225,5 +269,7 @@ __all__ = [
     "project_rows",
     "reorder_index",
     "reorder_rows",
+    "signed_spectrum",
     "triple_product",
+    "twiddled_spectra",
 ]

@@ -5,7 +5,10 @@ family's q, k, v are one contiguous block), one batched transform per family, an
 output GEMM over the concatenated heads; the partial outputs of the passes add up to the
 layer exactly (same FLOPs as the fused projections). A DST head is a DCT head with its
 inputs and output multiplied by ``(-1)^i``: on the projected q, k, v that is
-``W (s x) + s b = s (W x + b)``, applied in place before any transform keeps them.
+``W (s x) + s b = s (W x + b)``, applied in place before any transform keeps them, or on the
+tokens themselves when every head of the pass is a DST head (``D`` numbers per token
+instead of ``3 c``). Without a key mask the projection bias is added in the spectra
+(:func:`_takes_constant`), so the projection is a bare product.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
+from specdsl.library.lst import padded_length
 from specdsl.library.lst._fast import (
     cosine_product,
     fourier_product,
@@ -83,7 +87,16 @@ def _pass_heads(
     b, n, _ = x.shape
     d = layer.head_dim
     weight, bias = _pass_rows(layer, plan)
-    fold = bias is not None and keep is None and all(map(_takes_constant, plan.families))
+    fold = bias is not None and keep is None and all(_takes_constant(f, n) for f in plan.families)
+    families = plan.families
+    signed_tokens = plan.makhoul and len(families) == 1 and families[0].dst_start == plan.start
+    if signed_tokens and (fold or bias is None):
+        # DST heads only: sign the tokens (D numbers each) instead of q, k, v (3 c each);
+        # x is this pass's own copy in Makhoul order. The bias must not be signed: it is
+        # folded into the spectra with its signs (or absent).
+        x[:, (n + 1) // 2 :].neg_()
+    else:
+        signed_tokens = False
     qkv = project_rows(weight, None if fold else bias, x)  # (3 c, B, n): nothing keeps it yet
     if keep is not None:
         qkv.mul_(keep)
@@ -95,7 +108,7 @@ def _pass_heads(
     constants = [_bias_rows(layer, f, x.dtype) if fold else None for f in plan.families]
     signs = makhoul_signs(n, x.dtype, x.device)
     for family, z in zip(plan.families, blocks, strict=True):  # in place, before any product
-        if family.dst_start < family.stop:
+        if family.dst_start < family.stop and not signed_tokens:
             z[:, family.dst_start - family.start :].mul_(signs)
     ys = [
         _family_product(layer, f, z, signs, c)
@@ -115,11 +128,16 @@ def _hadamard_pass(
     along a last axis of length ``n`` (:func:`_pass_heads`' layout).
     """
     b, n, _ = x.shape
+    (family,) = plan.families
     weight, bias = _pass_rows(layer, plan)
-    qkv = F.linear(x, weight.to(x.dtype), None if bias is None else bias.to(x.dtype))
+    fold = bias is not None and keep is None and _takes_constant(family, n)
+    qkv = F.linear(x, weight.to(x.dtype), None if bias is None or fold else bias.to(x.dtype))
     if keep is not None:  # in place: nothing keeps the projection yet
         qkv.mul_(keep[:, :, None])
     product = functools.partial(hadamard_product, seq_dim=1, stack_dim=2, normalize=layer.normalize)
+    if fold:
+        constant = _bias_rows(layer, family, x.dtype).reshape(1, 1, 3, -1)
+        product = functools.partial(product, constant=constant)
     y = _checkpointed(product, qkv.view(b, n, 3, -1))
     return layer.output_dropout(y).reshape(b * n, -1)
 
@@ -133,11 +151,13 @@ def _checkpointed(product: Callable[[Tensor], Tensor], z: Tensor) -> Tensor:
     return product(z)
 
 
-def _takes_constant(family: Family) -> bool:
-    """Whether the family's product adds the projection bias itself (DCT heads only:
-    :func:`~specdsl.library.lst._fast.cosine_product`; a bias stays constant along the
-    sequence in Makhoul order, but not once the signs of DST heads multiply it)."""
-    return family.name == "cosine" and family.dst_start == family.stop
+def _takes_constant(family: Family, n: int) -> bool:
+    """Whether the family's product can add the projection bias itself: DCT and DST heads
+    (:func:`~specdsl.library.lst._fast.twiddled_spectra`), Walsh-Hadamard heads without
+    padding (:func:`~specdsl.library.lst._fast.hadamard_product`)."""
+    if family.name == "hadamard":
+        return padded_length("hadamard", n) == n
+    return family.name == "cosine"
 
 
 def _bias_rows(layer: SpectralProductAttention, family: Family, dtype: torch.dtype) -> Tensor:
@@ -158,14 +178,16 @@ def _family_product(
     product = functools.partial(_PRODUCTS[family.name], normalize=layer.normalize)
     if constant is not None:
         product = functools.partial(product, constant=constant)
+    if constant is not None and family.name == "cosine":
+        product = functools.partial(product, dst_from=family.dst_start - family.start)
     y = _checkpointed(product, z)
     if family.dst_start < family.stop:
         y[family.dst_start - family.start :].mul_(signs)
     return y
 
 
-def _hadamard(z: Tensor, normalize: bool) -> Tensor:
-    return hadamard_product(z, 4, 0, normalize)
+def _hadamard(z: Tensor, normalize: bool, constant: Tensor | None = None) -> Tensor:
+    return hadamard_product(z, 4, 0, normalize, constant)
 
 
 _PRODUCTS = {"cosine": cosine_product, "fourier": fourier_product, "hadamard": _hadamard}
