@@ -1,6 +1,8 @@
 """Fuzzing: random valid specs round-trip; mutated texts give located SpecErrors, fast.
 
-``FUZZ_EXAMPLES`` scales the run (default 2,000 mutations + 300 generated specs).
+``FUZZ_EXAMPLES`` scales the run (default 2,000 mutations + 300 generated specs). The
+examples are the same on every run; ``HYPOTHESIS_PROFILE=explore`` draws fresh ones (see
+tests/conftest.py).
 """
 
 import os
