@@ -295,6 +295,8 @@ def test_causal_float32_gradient_stays_accurate_at_length_256() -> None:
     [
         LSTAttentionConfig(hidden_dim=24, num_heads=4),
         LSTAttentionConfig(hidden_dim=24, num_heads=4, causal=True),
+        LSTAttentionConfig(hidden_dim=24, num_heads=4, transform_type="dst"),
+        LSTAttentionConfig(hidden_dim=24, num_heads=4, transform_type="dst", use_bias=False),
         LSTAttentionConfig(hidden_dim=24, num_heads=4, transform_type="hadamard"),
         LSTAttentionConfig(hidden_dim=24, num_heads=4, transform_type="mixed", dropout=0.1),
         LSTAttentionConfig(hidden_dim=24, num_heads=4, transform_type="mixed", causal=True),
@@ -304,6 +306,8 @@ def test_causal_float32_gradient_stays_accurate_at_length_256() -> None:
     ids=[
         "dct",
         "dct-causal",
+        "dst",
+        "dst-no-bias",
         "hadamard",
         "mixed-dropout",
         "mixed-causal",
