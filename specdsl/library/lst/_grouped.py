@@ -88,15 +88,9 @@ def _pass_heads(
     d = layer.head_dim
     weight, bias = _pass_rows(layer, plan)
     fold = bias is not None and keep is None and all(_takes_constant(f, n) for f in plan.families)
-    families = plan.families
-    signed_tokens = plan.makhoul and len(families) == 1 and families[0].dst_start == plan.start
-    if signed_tokens and (fold or bias is None):
-        # DST heads only: sign the tokens (D numbers each) instead of q, k, v (3 c each);
-        # x is this pass's own copy in Makhoul order. The bias must not be signed: it is
-        # folded into the spectra with its signs (or absent).
+    signed_tokens = _signs_tokens(plan, unbiased=fold or bias is None)
+    if signed_tokens:  # x is this pass's own copy in Makhoul order
         x[:, (n + 1) // 2 :].neg_()
-    else:
-        signed_tokens = False
     qkv = project_rows(weight, None if fold else bias, x)  # (3 c, B, n): nothing keeps it yet
     if keep is not None:
         qkv.mul_(keep)
@@ -158,6 +152,14 @@ def _takes_constant(family: Family, n: int) -> bool:
     if family.name == "hadamard":
         return padded_length("hadamard", n) == n
     return family.name == "cosine"
+
+
+def _signs_tokens(plan: Pass, unbiased: bool) -> bool:
+    """Whether the pass puts the DST signs on its tokens (``D`` numbers each) instead of on
+    q, k, v (``3 c``): all its heads are DST heads and its projection adds no bias (a bias
+    must not be signed; folded into the spectra it carries its signs there)."""
+    first, *others = plan.families
+    return plan.makhoul and unbiased and not others and first.dst_start == first.start
 
 
 def _bias_rows(layer: SpectralProductAttention, family: Family, dtype: torch.dtype) -> Tensor:
