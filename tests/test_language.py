@@ -3,6 +3,8 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import specdsl
 from specdsl import SpecError
@@ -113,6 +115,9 @@ MULTI_LINE = [  # a layers pattern written over several lines, in every YAML sca
     ('layers: "repeat 2 [fourier,\n   lst(dctx)]"\n', 2, 8),
     ("layers: 'repeat 2 [fourier,\n\n   lst(dctx)]'\n", 3, 8),
     ("layers: repeat 2 [fourier,\n   lst(dct)=]\n", 2, 12),
+    ('layers: "fourier,\n   fourierx\\u0020"\n', 2, 4),  # escapes: the line is guessed
+    ('layers: "fourier\\t,\n   fourierx"\n', 2, 4),
+    ('layers: "fourier,\n   lst(\\t"\n', 2, 8),
     ("layers: repeat 2 [fourier,\n  " + "repeat 1 [" * 70 + "fourier" + "]" * 70 + "]\n", 2, 642),
 ]
 
@@ -125,6 +130,32 @@ def test_errors_in_a_pattern_over_several_lines_point_into_the_file(
     error must still point at the character in the file."""
     first = error_of(text).first
     assert (first.line, first.column) == (line, column), str(error_of(text))
+
+
+@given(
+    names=st.lists(st.sampled_from(["fourier", "wavelet", "fno", "lst(dct)"]), max_size=6),
+    where=st.integers(0, 6),
+    style=st.sampled_from(["plain", "'", '"', "|", ">"]),
+    indent=st.integers(1, 4),
+    breaks=st.lists(st.booleans(), min_size=7, max_size=7),
+)
+def test_a_bad_layer_in_a_multi_line_pattern_is_located_exactly(
+    names: list[str], where: int, style: str, indent: int, breaks: list[bool]
+) -> None:
+    """Any YAML style, any line breaks and indentation: the error points at the name."""
+    names.insert(min(where, len(names)), "fourirx")
+    pad = " " * (indent + (style in "|>"))
+    body = names[0]
+    for name, newline in zip(names[1:], breaks, strict=False):
+        body += f",\n{pad}{name}" if newline else f", {name}"
+    quote = style if style in "'\"" else ""
+    head = f"layers: {style}\n{pad}" if style in "|>" else f"layers: {quote}"
+    text = f"{head}{body}{quote}\n"
+    at = text.index("fourirx")
+    line = text.count("\n", 0, at) + 1
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    first = error_of(text).first
+    assert "fourirx" in first.message and (first.line, first.column) == (line, column), text
 
 
 def test_did_you_mean_hints() -> None:

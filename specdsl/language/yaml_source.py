@@ -43,8 +43,8 @@ class _Lines:
 
         Each source line's text (indentation and quotes stripped) is looked for in the
         value just after the previous one (within :data:`_SEARCH` characters, so the scan
-        stays linear); a line that is not there verbatim (escapes in a quoted scalar) gets
-        no anchor, and its characters are placed after the line before.
+        stays linear); a line that is not there verbatim (escapes in a quoted scalar) is
+        taken to start one character (the folding space) after the line before.
         """
         begin, end = node.start_mark.index, node.end_mark.index
         if "\n" not in self.text[begin:end].rstrip("\n"):
@@ -60,11 +60,15 @@ class _Lines:
                 break
             last = min(end, self.starts[line] - 1 if line < len(self.starts) else end)
             piece = self.text[first:last].strip(" \t\r\"'")
-            offset = value.find(piece, found, found + len(piece) + _SEARCH) if piece else -1
+            if not piece:
+                continue
+            offset = value.find(piece, found, found + len(piece) + _SEARCH)
             if offset >= 0:
-                offsets.append(offset)
-                places.append(self.at(self.text.index(piece, first)))
                 found = offset + len(piece)
+            else:  # escapes changed the line: guess it starts after the folding space
+                offset = found = min(found + 1 if offsets else 0, len(value))
+            offsets.append(offset)
+            places.append(self.at(self.text.index(piece, first)))
         return SourceMap(tuple(offsets), tuple(places)) if offsets else None
 
 
