@@ -87,7 +87,7 @@ def _pass_heads(
     b, n, _ = x.shape
     d = layer.head_dim
     weight, bias = _pass_rows(layer, plan)
-    fold = bias is not None and keep is None and all(_takes_constant(f, n) for f in plan.families)
+    fold = _bias_in_spectra(plan, n, bias, keep)
     signed_tokens = _signs_tokens(plan, unbiased=fold or bias is None)
     if signed_tokens:  # x is this pass's own copy in Makhoul order
         x[:, (n + 1) // 2 :].neg_()
@@ -124,7 +124,7 @@ def _hadamard_pass(
     b, n, _ = x.shape
     (family,) = plan.families
     weight, bias = _pass_rows(layer, plan)
-    fold = bias is not None and keep is None and _takes_constant(family, n)
+    fold = _bias_in_spectra(plan, n, bias, keep)
     qkv = F.linear(x, weight.to(x.dtype), None if bias is None or fold else bias.to(x.dtype))
     if keep is not None:  # in place: nothing keeps the projection yet
         qkv.mul_(keep[:, :, None])
@@ -152,6 +152,13 @@ def _takes_constant(family: Family, n: int) -> bool:
     if family.name == "hadamard":
         return padded_length("hadamard", n) == n
     return family.name == "cosine"
+
+
+def _bias_in_spectra(plan: Pass, n: int, bias: Tensor | None, keep: Tensor | None) -> bool:
+    """Whether the pass adds its projection bias in the spectra rather than by the
+    projection: there is one, no key mask (padding must zero it too), and every family's
+    product can take it (:func:`_takes_constant`)."""
+    return bias is not None and keep is None and all(_takes_constant(f, n) for f in plan.families)
 
 
 def _signs_tokens(plan: Pass, unbiased: bool) -> bool:
