@@ -19,6 +19,11 @@ class Pos:
     column: int = 1
 
 
+def line_starts(text: str) -> list[int]:
+    """Offset of the first character of every line of ``text`` (only ``\\n`` breaks one)."""
+    return [0] + [i + 1 for i, char in enumerate(text) if char == "\n"]
+
+
 @dataclass(frozen=True)
 class SourceMap:
     """Where the characters of a string value spanning several lines of its file sit.

@@ -9,7 +9,17 @@ from importlib import resources
 from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from specdsl.errors import Problem, SpecError
-from specdsl.language.nodes import Arg, Call, Node, Pos, Repeat, Scalar, Sequence, SourceMap
+from specdsl.language.nodes import (
+    Arg,
+    Call,
+    Node,
+    Pos,
+    Repeat,
+    Scalar,
+    Sequence,
+    SourceMap,
+    line_starts,
+)
 
 MAX_SPEC_CHARS = 1_000_000  # a spec is a page of text; 1 MB is already absurd
 MAX_NESTING = 64  # brackets/parentheses deep; keeps every later walk far from recursion limits
@@ -50,7 +60,7 @@ class _Locator:
     def __init__(self, text: str, origin: Pos, source: SourceMap | None = None):
         self.origin = origin
         self.source = source
-        self.starts = [0] + [i + 1 for i, char in enumerate(text) if char == "\n"] if source else []
+        self.starts = line_starts(text) if source else []
 
     def __call__(self, line: int, column: int) -> Pos:
         if self.source is not None:

@@ -11,7 +11,7 @@ import bisect
 import yaml
 
 from specdsl.errors import Problem, SpecError
-from specdsl.language.nodes import Mapping, Node, Pos, Scalar, Sequence, SourceMap
+from specdsl.language.nodes import Mapping, Node, Pos, Scalar, Sequence, SourceMap, line_starts
 
 _CORE = "tag:yaml.org,2002:"
 #: How far past the previous line's text a line of a multi-line scalar is looked for in its
@@ -29,7 +29,7 @@ class _Lines:
 
     def __init__(self, text: str):
         self.text = text
-        self.starts = [0] + [i + 1 for i, char in enumerate(text) if char == "\n"]
+        self.starts = line_starts(text)
 
     def pos(self, mark: yaml.Mark | None) -> Pos:
         return Pos() if mark is None else self.at(mark.index)
