@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from specdsl.compiler.blocks import FeedForward
+from specdsl.compiler.blocks import Block, FeedForward
 from specdsl.library.fused import can_fuse, fused_linear, onednn_linear_available
 
 needs_onednn = pytest.mark.skipif(
@@ -34,6 +36,42 @@ def test_fused_linear_matches_float64(activation, bias, shape) -> None:
         out = fused_linear(x, linear, activation)
         expected = unfused(x, linear, activation)
     assert out.shape == (*shape[:-1], 20) and out.dtype == torch.float32
+    torch.testing.assert_close(out.double(), expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("activation", [None, nn.GELU(), nn.ReLU()], ids=repr)
+@pytest.mark.parametrize("grad", [False, True])
+def test_residual_is_added_to_the_output(activation, grad) -> None:
+    torch.manual_seed(2)
+    linear = nn.Linear(12, 20)
+    x, residual = torch.randn(3, 7, 12), torch.randn(7, 3, 20).transpose(0, 1)  # strided
+    kept = residual.clone()
+    with torch.set_grad_enabled(grad):
+        out = fused_linear(x, linear, activation, residual=residual)
+    expected = unfused(x, linear, activation) + residual.double()
+    torch.testing.assert_close(out.double(), expected, rtol=1e-5, atol=1e-5)
+    assert torch.equal(residual, kept)  # the caller's tensor is untouched
+
+
+@needs_onednn
+def test_residual_runs_inside_the_product_without_autograd() -> None:
+    linear, x, residual = nn.Linear(8, 4), torch.randn(5, 8), torch.randn(5, 4)
+    with torch.no_grad(), torch.profiler.profile() as prof:
+        fused_linear(x, linear, residual=residual)
+    kernels = {event.name for event in prof.events()}
+    assert "mkldnn::_linear_pointwise" in kernels and not kernels & {"aten::add", "aten::add_"}
+
+
+@pytest.mark.parametrize("grad", [False, True])
+def test_block_adds_the_feed_forward_residual(grad) -> None:
+    torch.manual_seed(3)
+    block = Block(nn.Identity(), 16, 32, dropout=0.1, norm_eps=1e-5).eval()
+    x = torch.randn(2, 5, 16)
+    reference = copy.deepcopy(block).double()
+    x1 = x.double() + reference.norm1(x.double())
+    expected = x1 + reference.ffn(reference.norm2(x1))
+    with torch.set_grad_enabled(grad):
+        out = block(x)
     torch.testing.assert_close(out.double(), expected, rtol=1e-5, atol=1e-5)
 
 

@@ -28,7 +28,8 @@ class FeedForward(nn.Module):
     """``Linear(D, F) -> GELU -> Linear(F, D)`` applied to every token.
 
     In inference on CPU (no autograd, float32) each product runs with its bias and
-    activation fused (:func:`specdsl.library.fused.fused_linear`); same values.
+    activation fused (:func:`specdsl.library.fused.fused_linear`), and so does a
+    ``residual`` added to the output; same values.
 
     Parameters
     ----------
@@ -47,9 +48,17 @@ class FeedForward(nn.Module):
         self.fc2 = nn.Linear(ffn_hidden_dim, hidden_dim)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: Tensor) -> Tensor:
-        # Without autograd on CPU the bias and GELU run inside each product (library/fused.py).
-        return fused_linear(self.dropout(fused_linear(x, self.fc1, self.act)), self.fc2)
+    def forward(self, x: Tensor, residual: Tensor | None = None) -> Tensor:
+        """``FFN(x)``, plus ``residual`` (same shape as ``x``) when given."""
+        # Without autograd on CPU the bias, GELU and residual run inside each product
+        # (library/fused.py).
+        hidden = self.dropout(fused_linear(x, self.fc1, self.act))
+        return fused_linear(hidden, self.fc2, residual=residual)
+
+
+def is_active(dropout: nn.Dropout) -> bool:
+    """Whether ``dropout`` changes its input (training mode and ``p > 0``)."""
+    return dropout.training and dropout.p > 0
 
 
 def mix(mixer: nn.Module, x: Tensor, mask: Tensor | None) -> Tensor:
@@ -116,9 +125,10 @@ class ResidualBlock(nn.Module):
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         x = x + self.dropout(self.mix_tokens(self.norm1(x), mask))
+        if not is_active(self.dropout):  # the residual goes into the last product
+            return self.ffn(self.norm2(x), residual=x)
         # The FFN branch is a fresh tensor that autograd does not keep (the output of
-        # Linear or of dropout): adding the residual into it in place spares one
-        # (B, N, D) allocation and gives the same sum.
+        # dropout): adding the residual into it in place spares one (B, N, D) allocation.
         return self.dropout(self.ffn(self.norm2(x))).add_(x)
 
 

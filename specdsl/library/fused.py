@@ -6,10 +6,11 @@ it back) and the activation. At the sizes of a long sequence the output is far l
 than the caches, so the two extra passes cost about a fifth of the product itself. oneDNN
 (``torch.ops.mkldnn._linear_pointwise``, the kernel ``torch.compile`` emits for the same
 pattern on CPU) applies bias and activation to each output tile while it is still in
-cache. :func:`fused_linear` takes that path when nothing needs a gradient and falls back
-to the plain operations everywhere else (training, other devices and dtypes, tracing by
-``torch.compile`` / ``torch.export``, dispatch modes such as ``FlopCounterMode``, builds
-without oneDNN).
+cache; its ``binary`` form adds a residual there too (one pass fewer than
+``x + linear(h)``). :func:`fused_linear` takes that path when nothing needs a gradient
+and falls back to the plain operations everywhere else (training, other devices and
+dtypes, tracing by ``torch.compile`` / ``torch.export``, dispatch modes such as
+``FlopCounterMode``, builds without oneDNN).
 """
 
 from __future__ import annotations
@@ -28,15 +29,18 @@ _is_exporting = getattr(torch.compiler, "is_exporting", lambda: False)
 
 @functools.cache
 def onednn_linear_available() -> bool:
-    """Whether this build runs the oneDNN linear kernel (probed once, on a tiny input)."""
+    """Whether this build runs the oneDNN linear kernel, with and without a fused residual
+    (probed once, on a tiny input)."""
     if not torch.backends.mkldnn.is_available():
         return False
+    kernel = torch.ops.mkldnn._linear_pointwise
+    x, w = torch.ones(1, 2), torch.ones(3, 2)
     try:
-        x, w = torch.ones(1, 2), torch.ones(3, 2)
-        out = torch.ops.mkldnn._linear_pointwise(x, w, None, "none", [], "")
+        out = kernel(x, w, None, "none", [], "")
+        summed = kernel.binary(x, torch.ones(1, 3), w, None, "add")
     except (RuntimeError, AttributeError, TypeError):
         return False
-    return bool(torch.equal(out, torch.full((1, 3), 2.0)))
+    return bool(torch.equal(out, torch.full((1, 3), 2.0)) and torch.equal(summed, out + 1))
 
 
 def can_fuse(x: Tensor, weight: Tensor) -> bool:
@@ -76,8 +80,13 @@ def parameters_in(linear: nn.Linear, dtype: torch.dtype) -> tuple[Tensor, Tensor
     return weight, bias
 
 
-def fused_linear(x: Tensor, linear: nn.Linear, activation: nn.Module | None = None) -> Tensor:
-    """``activation(linear(x))``, bias and activation fused into the product where possible.
+def fused_linear(
+    x: Tensor,
+    linear: nn.Linear,
+    activation: nn.Module | None = None,
+    residual: Tensor | None = None,
+) -> Tensor:
+    """``activation(linear(x)) + residual``, fused into the product where possible.
 
     The product runs in the dtype of ``x`` (a float64 input is never downcast).
 
@@ -90,6 +99,8 @@ def fused_linear(x: Tensor, linear: nn.Linear, activation: nn.Module | None = No
     activation : nn.Module, optional
         ``nn.GELU`` (exact or tanh) and ``nn.ReLU`` are fused; anything else runs after the
         product as usual.
+    residual : Tensor, optional
+        Added to the output (same shape). Fused with no activation; otherwise a plain add.
 
     Returns
     -------
@@ -97,10 +108,18 @@ def fused_linear(x: Tensor, linear: nn.Linear, activation: nn.Module | None = No
         ``(..., out_features)``, equal to the unfused result up to float rounding.
     """
     weight, bias = parameters_in(linear, x.dtype)
+    kernel = torch.ops.mkldnn._linear_pointwise
+    if residual is not None:
+        fits = residual.shape == (*x.shape[:-1], weight.shape[0]) and residual.dtype == x.dtype
+        if activation is None and fits and can_fuse(x, weight):
+            return kernel.binary(x, residual, weight, bias, "add")
+        out = F.linear(x, weight, bias)
+        # A bare product's output is not kept by autograd: the sum may overwrite it.
+        return out.add_(residual) if activation is None else activation(out) + residual
     attributes = _kernel_attributes(activation)
     if attributes is not None and can_fuse(x, weight):
         attr, algorithm = attributes
-        return torch.ops.mkldnn._linear_pointwise(x, weight, bias, attr, [], algorithm)
+        return kernel(x, weight, bias, attr, [], algorithm)
     out = F.linear(x, weight, bias)
     return out if activation is None else activation(out)
 

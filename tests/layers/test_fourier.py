@@ -296,11 +296,18 @@ def test_lean_rfftn_refuses_cropping() -> None:
         rfftn(torch.randn(2, 8), (1,), "ortho", (6,))
 
 
-def test_channels_first_round_trip() -> None:
+@pytest.mark.parametrize("shape", [(3, 70, 90), (2, 64, 5), (1, 33, 7)], ids=str)
+def test_channels_first_round_trip(shape) -> None:
     from specdsl.library.fourier.spectral import channels_first, channels_last
 
-    x = torch.randn(3, 70, 90)  # above torch's 60 x 60 threshold for its blocked transpose
+    # tiled (B N a multiple of the tile) and not; above torch's 60 x 60 blocked threshold
+    x = torch.randn(*shape, requires_grad=True)
     first = channels_first(x)
+    first.backward(torch.arange(first.numel(), dtype=x.dtype).view_as(first))
+    assert torch.equal(
+        x.grad, torch.arange(first.numel(), dtype=x.dtype).view_as(first).permute(1, 2, 0)
+    )
+    x = x.detach()
     assert first.is_contiguous() and torch.equal(first, x.permute(2, 0, 1))
     back = channels_last(first)
     assert back.is_contiguous() and torch.equal(back, x)
