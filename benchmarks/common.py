@@ -128,6 +128,29 @@ def ffn_gemms(rows: int, hidden_dim: int, ffn_dim: int, seed: int = 0) -> dict[s
     return gemms
 
 
+@dataclass(frozen=True)
+class Copy:
+    """A copy of one ``(rows, d)`` float32 activation, timed beside the models.
+
+    The norms, residuals and spectral passes of a model are bound by memory traffic, the
+    matrix products by arithmetic; on a shared machine the two vary separately. This
+    probe's rate, measured in the same rounds, shows the memory side of each run.
+    """
+
+    fn: Thunk
+    bytes: int  # read plus written
+
+    def rate(self, timings: Timings, name: str) -> float:
+        """Bytes/s of the copy from the median of its timed calls."""
+        return self.bytes / (timings.median_ms(name) / 1e3)
+
+
+def activation_copy(rows: int, hidden_dim: int, seed: int = 0) -> Copy:
+    """:class:`Copy` of a fresh random ``(rows, hidden_dim)`` float32 tensor."""
+    x = torch.randn(rows, hidden_dim, generator=torch.Generator().manual_seed(seed))
+    return Copy(x.clone, 2 * x.numel() * x.element_size())
+
+
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A Markdown table (right-aligned columns except the first), ready for a README."""
     cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]

@@ -16,7 +16,10 @@ matrix products alone; what is above 1 is everything else: the mixing, norms, GE
 residual adds. The row ``floor`` is the same stack with every mixer removed (norms,
 feed-forward and residuals only): no model can go below it. ``mixing share`` is what the
 mixer alone adds beyond its matrix products, relative to the model's matmul time (see
-:func:`mixing_share`). Forward plus backward is timed at the smallest length.
+:func:`mixing_share`). The row ``(copy B n x D)`` is a copy of one activation timed in the
+same rounds: the machine's memory rate during the run, which moves the ratios (the
+non-GEMM work is memory-bound) independently of the GEMM rate. Forward plus backward is
+timed at the smallest length.
 
 Usage::
 
@@ -34,6 +37,7 @@ from dataclasses import dataclass
 import torch
 from common import (
     Timings,
+    activation_copy,
     ffn_gemms,
     fmt_ms,
     format_table,
@@ -66,6 +70,8 @@ FAMILIES: dict[str, str] = {
 #: Families held to the efficiency goals (the others contain O(n^2) softmax attention).
 NOT_SPECTRAL = ("attention", "hybrid")
 FLOOR = "floor"
+#: The memory probe timed in the same rounds (:func:`common.activation_copy`).
+COPY = "(copy B n x D)"
 GOALS = {"small": 2.0, "large": 1.5}  # ratio at the smallest / largest length
 
 
@@ -163,8 +169,10 @@ def run_size(
         f"(GEMM {kernel})": g
         for kernel, g in ffn_gemms(args.batch * n, args.hidden, 4 * args.hidden).items()
     }
+    copy = activation_copy(args.batch * n, args.hidden)
     fns: dict[str, Callable[[], object]] = {name: case.forward for name, case in cases.items()}
     fns.update((name, gemm.fn) for name, gemm in gemms.items())
+    fns[COPY] = copy.fn
     with torch.no_grad():
         timings = time_interleaved(fns, args.repeats, args.warmup, args.budget)
     rate = max(gemm.rate(timings, name) for name, gemm in gemms.items())
@@ -202,6 +210,9 @@ def run_size(
                 "",
             ]
         )
+    copy_ms = timings.median_ms(COPY)
+    copy_rate = f"{copy.rate(timings, COPY) / 1e9:.1f} GB/s"
+    rows.append([COPY, n, fmt_ms(copy_ms), timings.runs(COPY), "", copy_rate, "", "", ""])
     return rows
 
 

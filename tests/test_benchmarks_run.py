@@ -38,6 +38,8 @@ def test_models_benchmark_quick_prints_every_family() -> None:
         rows = [line for line in lines if line.startswith(f"| {family} ")]
         assert len(rows) == 3, f"{family}: {rows}"  # n=16, n=32 and the summary
     assert "| (GEMM mm) |" in " ".join(out.split()) and "Skipped (memory): none" in out
+    copies = [line for line in lines if line.startswith("| (copy B n x D)")]
+    assert len(copies) == 2 and all(line.split("|")[6].strip().endswith("GB/s") for line in copies)
 
 
 def test_naive_benchmark_quick_agrees_with_every_fast_path() -> None:
