@@ -7,6 +7,8 @@ blocks of ``specdsl.library.blocks`` subclass :class:`ResidualBlock` as well.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor, nn
 
@@ -61,7 +63,7 @@ def is_active(dropout: nn.Dropout) -> bool:
     return dropout.training and dropout.p > 0
 
 
-def mix(mixer: nn.Module, x: Tensor, mask: Tensor | None) -> Tensor:
+def mix(mixer: nn.Module, x: Tensor, mask: Tensor | None, token_order: str | None = None) -> Tensor:
     """Run a token mixer on ``x`` with padded positions zeroed first.
 
     Zeroing padded inputs means their values can never reach real positions, whatever
@@ -69,15 +71,16 @@ def mix(mixer: nn.Module, x: Tensor, mask: Tensor | None) -> Tensor:
     (``(B, N)``, True = real token). ``masked_fill`` (not a product) also clears
     non-finite values that a padded position may hold.
     """
+    options = {} if token_order is None else {"token_order": token_order}
     if mask is None:
-        return mixer(x)
+        return mixer(x, **options)
     if tuple(mask.shape) != tuple(x.shape[:2]):
         raise ValueError(
             f"attention_mask must have shape (batch, seq_len) = {tuple(x.shape[:2])}, "
             f"got {tuple(mask.shape)}"
         )
     keep = mask.to(torch.bool)
-    return mixer(x.masked_fill(~keep.unsqueeze(-1), 0.0), mask=keep)
+    return mixer(x.masked_fill(~keep.unsqueeze(-1), 0.0), mask=keep, **options)
 
 
 class ResidualBlock(nn.Module):
@@ -123,8 +126,17 @@ class ResidualBlock(nn.Module):
         """The token-mixing branch on the normed input ``h``."""
         raise NotImplementedError
 
+    def token_order(self, n: int) -> str | None:
+        """The permuted token order the block can run in at length ``n``
+        (:mod:`specdsl.compiler.token_order`), or None."""
+        return None
+
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
-        x = x + self.dropout(self.mix_tokens(self.norm1(x), mask))
+        return self.residual_branches(x, lambda h: self.mix_tokens(h, mask))
+
+    def residual_branches(self, x: Tensor, mix_branch: Callable[[Tensor], Tensor]) -> Tensor:
+        """``x + mix_branch(LN1(x))`` then ``x + FFN(LN2(x))``, with the block's dropout."""
+        x = x + self.dropout(mix_branch(self.norm1(x)))
         if not is_active(self.dropout):  # the residual goes into the last product
             return self.ffn(self.norm2(x), residual=x)
         # The FFN branch is a fresh tensor that autograd does not keep (the output of
@@ -156,3 +168,14 @@ class Block(ResidualBlock):
 
     def mix_tokens(self, h: Tensor, mask: Tensor | None) -> Tensor:
         return mix(self.mixer, h, mask)
+
+    def token_order(self, n: int) -> str | None:
+        order = getattr(self.mixer, "token_order", None)
+        return None if order is None else order(n)
+
+    def forward(
+        self, x: Tensor, mask: Tensor | None = None, token_order: str | None = None
+    ) -> Tensor:
+        """The block on ``x`` ``(B, N, D)``; with ``token_order`` (:meth:`token_order`)
+        ``x`` and ``mask`` come in that order, and so does the output."""
+        return self.residual_branches(x, lambda h: mix(self.mixer, h, mask, token_order))

@@ -7,10 +7,10 @@ from typing import Any, TypedDict
 import networkx as nx
 import torch
 from torch import Tensor, nn
-from torch.utils.checkpoint import checkpoint
 
 from specdsl.compiler.blocks import Block
 from specdsl.compiler.heads import build_head
+from specdsl.compiler.token_order import run_blocks
 from specdsl.graph import blocks as block_nodes
 from specdsl.graph import to_graph
 from specdsl.library import REGISTRY
@@ -129,9 +129,5 @@ class CompiledModel(nn.Module):
         if self.positional is not None:
             x = self.positional(x)
         x = self.dropout(x)
-        for block in self.blocks:
-            if self.gradient_checkpointing and self.training:
-                x = checkpoint(block, x, mask, use_reentrant=False)
-            else:
-                x = block(x, mask)
+        x = run_blocks(self.blocks, x, mask, self.gradient_checkpointing and self.training)
         return self.output_head(self.final_norm(x), mask)

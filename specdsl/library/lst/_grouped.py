@@ -38,10 +38,14 @@ if TYPE_CHECKING:
     from specdsl.library.lst.modules import SpectralProductAttention
 
 
-def grouped_forward(layer: SpectralProductAttention, x: Tensor, mask: Tensor | None) -> Tensor:
+def grouped_forward(
+    layer: SpectralProductAttention, x: Tensor, mask: Tensor | None, ordered: bool = False
+) -> Tensor:
     """``W_o (T^-1(T q * T k * T v) * scale) + b`` of ``x`` ``(B, n, D)``, pass by pass.
 
-    ``layer`` is a :class:`~specdsl.library.lst.modules.SpectralProductAttention`.
+    ``layer`` is a :class:`~specdsl.library.lst.modules.SpectralProductAttention`. With
+    ``ordered``, ``x`` and ``mask`` are already in Makhoul order (the layer has a single
+    Makhoul pass) and so is the output.
     """
     b, n, _ = x.shape
     keep = None if mask is None else mask.to(x.dtype)
@@ -49,14 +53,15 @@ def grouped_forward(layer: SpectralProductAttention, x: Tensor, mask: Tensor | N
     out = None
     for plan in plan_passes(layer.groups, n):  # at most two token orders
         inputs, kept, restore = x, keep, None
-        if plan.makhoul:
+        if plan.makhoul and not ordered:
             order, restore = reorder_rows(b, n, x.device)
             inputs = x.reshape(b * n, -1).index_select(0, order).view(b, n, -1)
             kept = None if keep is None else keep.reshape(-1).index_select(0, order).view(b, n)
         if [family.name for family in plan.families] == ["hadamard"]:
             y = _hadamard_pass(layer, plan, inputs, kept)  # (B n, c)
         else:
-            y = _pass_heads(layer, plan, inputs, kept).reshape(-1, b * n).mT  # (B n, c)
+            heads = _pass_heads(layer, plan, inputs, kept, owned=restore is not None)
+            y = heads.reshape(-1, b * n).mT  # (B n, c)
         w_out = weight[:, plan.start * layer.head_dim : plan.stop * layer.head_dim]
         if restore is None:
             out = project_out(out, bias if out is None else None, y, w_out)
@@ -81,16 +86,19 @@ def _pass_rows(layer: SpectralProductAttention, plan: Pass) -> tuple[Tensor, Ten
 
 
 def _pass_heads(
-    layer: SpectralProductAttention, plan: Pass, x: Tensor, keep: Tensor | None
+    layer: SpectralProductAttention, plan: Pass, x: Tensor, keep: Tensor | None, owned: bool
 ) -> Tensor:
-    """The mixed heads of one pass, ``(c, B, n)`` in the token order of ``x``."""
+    """The mixed heads of one pass, ``(c, B, n)`` in the token order of ``x``; ``owned``:
+    ``x`` is the pass's own copy (it may be overwritten)."""
     b, n, _ = x.shape
     d = layer.head_dim
     weight, bias = _pass_rows(layer, plan)
     fold = _bias_in_spectra(plan, n, bias, keep)
     signed_tokens = _signs_tokens(plan, unbiased=fold or bias is None)
-    if signed_tokens:  # x is this pass's own copy in Makhoul order
+    if signed_tokens and owned:  # in place on the pass's own copy in Makhoul order
         x[:, (n + 1) // 2 :].neg_()
+    elif signed_tokens:
+        x = x * makhoul_signs(n, x.dtype, x.device)[:, None]
     qkv = project_rows(weight, None if fold else bias, x)  # (3 c, B, n): nothing keeps it yet
     if keep is not None:
         qkv.mul_(keep)

@@ -10,6 +10,7 @@ from specdsl.library.lst import split_heads
 from specdsl.library.lst._fast import project_out, project_rows
 from specdsl.library.lst._grouped import grouped_forward
 from specdsl.library.lst._mixing import SpectralProduct
+from specdsl.library.lst._plan import plan_passes
 
 LST_TYPES = ("dct", "dst", "hadamard", "mixed")
 
@@ -61,16 +62,39 @@ class SpectralProductAttention(MultiHeadMixer):
         )
 
     def forward(
-        self, x: Tensor, mask: Tensor | None = None, return_attention: bool = False
+        self,
+        x: Tensor,
+        mask: Tensor | None = None,
+        return_attention: bool = False,
+        token_order: str | None = None,
     ) -> Tensor | tuple[Tensor, None]:
         """Mix ``x`` ``(B, N, D)``; ``mask`` ``(B, N)`` (True = real) zeroes padded q, k, v.
 
+        With ``token_order`` (``self.token_order(N)``), ``x`` and ``mask`` come in that
+        order and the output is returned in it (:mod:`specdsl.compiler.token_order`).
         Returns ``(B, N, D)``, or ``(output, None)`` with ``return_attention`` (there is
         no attention matrix).
         """
         mask = self.check_input(x, mask)
-        out = self._causal(x, mask) if self.causal else grouped_forward(self, x, mask)
+        if token_order is not None and token_order != self.token_order(x.shape[1]):
+            raise ValueError(
+                f"token_order {token_order!r} is not this layer's order at length "
+                f"{x.shape[1]} ({self.token_order(x.shape[1])!r})"
+            )
+        if self.causal:
+            out = self._causal(x, mask)
+        else:
+            out = grouped_forward(self, x, mask, ordered=token_order is not None)
         return (out, None) if return_attention else out
+
+    def token_order(self, n: int) -> str | None:
+        """``"makhoul"`` when every head works in Makhoul's order at length ``n`` (one
+        pass, see :mod:`specdsl.library.lst._plan`): the layer can then take its input and
+        give its output in that order, without reordering either. None otherwise."""
+        if self.causal:
+            return None
+        passes = plan_passes(self.groups, n)
+        return "makhoul" if len(passes) == 1 and passes[0].makhoul else None
 
     def output_weights(self, dtype: torch.dtype) -> tuple[Tensor, Tensor | None]:
         """``W_o`` with the learnable scale folded into its columns, and ``b_o``.
