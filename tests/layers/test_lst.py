@@ -91,14 +91,17 @@ def test_mixed_spectral_attention_equals_dense_formula(causal: bool) -> None:
         )
 
 
+@pytest.mark.parametrize("grad", [True, False])
 @pytest.mark.parametrize("use_bias", [True, False])
 @pytest.mark.parametrize("kind", ["dct", "dst", "hadamard", "mixed"])
-def test_heads_add_the_bias_in_the_spectra_unless_masked(kind: str, use_bias: bool) -> None:
+def test_heads_add_the_bias_in_the_spectra_unless_masked(
+    kind: str, use_bias: bool, grad: bool
+) -> None:
     """Without a mask the q, k, v bias enters the spectra (DCT, DST and, at a power-of-two
     length, Walsh-Hadamard heads; the in-projection is a bare product: one ``addmm`` left,
     the output's); with a mask the projection adds it, as padding must zero it. DST heads
-    sign their tokens in the layer's own reordered copy: the caller's input is untouched.
-    All equal the formula."""
+    sign their tokens (a signed copy with autograd, ``-W`` on the second half without):
+    the caller's input is untouched. All equal the formula."""
     layer = randomise_scale(LSTAttention(12, 3, kind, use_bias=use_bias))
     if use_bias:
         with torch.no_grad():
@@ -107,7 +110,7 @@ def test_heads_add_the_bias_in_the_spectra_unless_masked(kind: str, use_bias: bo
     before = x.clone()
     expected = dense_lst(layer, x, causal=False)
     for mask, addmms in ((None, 1), (torch.ones(2, 8, dtype=torch.bool), 2)):
-        with torch.profiler.profile() as prof:
+        with torch.profiler.profile() as prof, torch.set_grad_enabled(grad):
             out = layer(x, mask=mask)
         count = sum(event.name == "aten::addmm" for event in prof.events())
         assert count == (addmms if use_bias else 0)

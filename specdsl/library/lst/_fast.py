@@ -58,6 +58,26 @@ def project_rows(weight: Tensor, bias: Tensor | None, x: Tensor) -> Tensor:
     return rows.view(-1, x.shape[0], x.shape[1])
 
 
+def project_signed_rows(weight: Tensor, x: Tensor, start: int) -> Tensor:
+    """:func:`project_rows` (no bias) of ``x`` with the tokens ``start:`` of every sequence
+    negated, as DST heads need them in Makhoul order.
+
+    Without autograd the sign goes into the weight: two batched products, ``W`` on the
+    first tokens and ``-W`` on the others, each writing straight into its columns of the
+    ``(D_out, B, n)`` output (no signed copy of ``x``).
+    """
+    weight = weight.to(x.dtype)
+    if torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad):
+        signed = x.clone()  # autograd keeps nothing of a clone or an in-place negation
+        signed[:, start:].neg_()
+        return project_rows(weight, None, signed)
+    rows = x.new_empty(weight.shape[0], x.shape[0], x.shape[1])
+    per_sequence = rows.permute(1, 0, 2)  # (B, D_out, n) view
+    torch.matmul(weight, x[:, :start].mT, out=per_sequence[..., :start])
+    torch.matmul(-weight, x[:, start:].mT, out=per_sequence[..., start:])
+    return rows
+
+
 def project_out(acc: Tensor | None, bias: Tensor | None, y: Tensor, weight: Tensor) -> Tensor:
     """``acc + y W^T``, or ``y W^T + b`` to start, on token rows: ``y`` ``(B n, c)`` (the
     transpose of a :func:`project_rows` layout, no copy), ``W`` ``(D, c)``, ``acc``
@@ -267,6 +287,7 @@ __all__ = [
     "makhoul_signs",
     "project_out",
     "project_rows",
+    "project_signed_rows",
     "reorder_index",
     "reorder_rows",
     "signed_spectrum",

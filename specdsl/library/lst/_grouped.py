@@ -30,6 +30,7 @@ from specdsl.library.lst._fast import (
     makhoul_signs,
     project_out,
     project_rows,
+    project_signed_rows,
     reorder_rows,
 )
 from specdsl.library.lst._plan import Family, Pass, plan_passes
@@ -60,8 +61,7 @@ def grouped_forward(
         if [family.name for family in plan.families] == ["hadamard"]:
             y = _hadamard_pass(layer, plan, inputs, kept)  # (B n, c)
         else:
-            heads = _pass_heads(layer, plan, inputs, kept, owned=restore is not None)
-            y = heads.reshape(-1, b * n).mT  # (B n, c)
+            y = _pass_heads(layer, plan, inputs, kept).reshape(-1, b * n).mT  # (B n, c)
         w_out = weight[:, plan.start * layer.head_dim : plan.stop * layer.head_dim]
         if restore is None:
             out = project_out(out, bias if out is None else None, y, w_out)
@@ -86,20 +86,19 @@ def _pass_rows(layer: SpectralProductAttention, plan: Pass) -> tuple[Tensor, Ten
 
 
 def _pass_heads(
-    layer: SpectralProductAttention, plan: Pass, x: Tensor, keep: Tensor | None, owned: bool
+    layer: SpectralProductAttention, plan: Pass, x: Tensor, keep: Tensor | None
 ) -> Tensor:
-    """The mixed heads of one pass, ``(c, B, n)`` in the token order of ``x``; ``owned``:
-    ``x`` is the pass's own copy (it may be overwritten)."""
+    """The mixed heads of one pass, ``(c, B, n)`` in the token order of ``x``."""
     b, n, _ = x.shape
     d = layer.head_dim
     weight, bias = _pass_rows(layer, plan)
     fold = _bias_in_spectra(plan, n, bias, keep)
     signed_tokens = _signs_tokens(plan, unbiased=fold or bias is None)
-    if signed_tokens and owned:  # in place on the pass's own copy in Makhoul order
-        x[:, (n + 1) // 2 :].neg_()
-    elif signed_tokens:
-        x = x * makhoul_signs(n, x.dtype, x.device)[:, None]
-    qkv = project_rows(weight, None if fold else bias, x)  # (3 c, B, n): nothing keeps it yet
+    if signed_tokens:  # x in Makhoul order: its odd positions come last
+        qkv = project_signed_rows(weight, x, (n + 1) // 2)
+    else:
+        qkv = project_rows(weight, None if fold else bias, x)
+    # qkv (3 c, B, n): nothing keeps it yet
     if keep is not None:
         qkv.mul_(keep)
     blocks, offset = [], 0
