@@ -128,7 +128,9 @@ def from_kept_blocks(blocks: Tensor, layout: Layout) -> Tensor:
     """``irfft_seq(ifft_hid(Y))`` (both orthonormal) of the kept bins ``Y`` given as
     :func:`kept_blocks` does, every other bin zero: ``(B, N, D)``."""
     batch, kept = blocks.shape[1:3]
-    spectrum = blocks.new_zeros(batch, layout.n, layout.columns)
+    # (B, N, J) viewed on (B, J, N) memory: the ifft below runs along a contiguous axis
+    # (torch would otherwise copy the whole spectrum to that layout first).
+    spectrum = blocks.new_zeros(batch, layout.columns, layout.n).transpose(1, 2)
     ends = layout.positive + layout.negative  # bin j < ends mirrors to column ends - j
     for start, piece in _bins(blocks, layout.direct, layout.modes_hidden):
         columns = slice(ends - start - _width(piece) + 1, ends - start + 1)
