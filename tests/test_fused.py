@@ -84,6 +84,25 @@ def test_non_contiguous_input_and_float64_weights() -> None:
     torch.testing.assert_close(out.double(), unfused(x, linear, nn.GELU()), rtol=1e-5, atol=1e-5)
 
 
+def test_builds_without_the_onednn_kernel_take_the_plain_path(monkeypatch) -> None:
+    import types
+
+    from specdsl.library import fused
+
+    monkeypatch.setattr(torch.ops, "mkldnn", types.SimpleNamespace())  # no such op at all
+    fused.onednn_linear_available.cache_clear()
+    try:
+        assert not fused.onednn_linear_available()
+        linear, x, residual = nn.Linear(8, 4), torch.randn(5, 8), torch.randn(5, 4)
+        with torch.no_grad():
+            for activation in (None, nn.GELU()):
+                out = fused_linear(x, linear, activation, residual=residual)
+                expected = unfused(x, linear, activation) + residual.double()
+                torch.testing.assert_close(out.double(), expected, rtol=1e-5, atol=1e-5)
+    finally:
+        fused.onednn_linear_available.cache_clear()
+
+
 @needs_onednn
 def test_fusion_only_without_autograd_or_inspection() -> None:
     x, weight = torch.randn(2, 3), torch.randn(4, 3)

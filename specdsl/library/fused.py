@@ -33,9 +33,9 @@ def onednn_linear_available() -> bool:
     (probed once, on a tiny input)."""
     if not torch.backends.mkldnn.is_available():
         return False
-    kernel = torch.ops.mkldnn._linear_pointwise
     x, w = torch.ones(1, 2), torch.ones(3, 2)
     try:
+        kernel = torch.ops.mkldnn._linear_pointwise  # AttributeError where the op is missing
         out = kernel(x, w, None, "none", [], "")
         summed = kernel.binary(x, torch.ones(1, 3), w, None, "add")
     except (RuntimeError, AttributeError, TypeError):
@@ -108,18 +108,17 @@ def fused_linear(
         ``(..., out_features)``, equal to the unfused result up to float rounding.
     """
     weight, bias = parameters_in(linear, x.dtype)
-    kernel = torch.ops.mkldnn._linear_pointwise
     if residual is not None:
         fits = residual.shape == (*x.shape[:-1], weight.shape[0]) and residual.dtype == x.dtype
         if activation is None and fits and can_fuse(x, weight):
-            return kernel.binary(x, residual, weight, bias, "add")
+            return torch.ops.mkldnn._linear_pointwise.binary(x, residual, weight, bias, "add")
         out = F.linear(x, weight, bias)
         # A bare product's output is not kept by autograd: the sum may overwrite it.
         return out.add_(residual) if activation is None else activation(out) + residual
     attributes = _kernel_attributes(activation)
     if attributes is not None and can_fuse(x, weight):
         attr, algorithm = attributes
-        return kernel(x, weight, bias, attr, [], algorithm)
+        return torch.ops.mkldnn._linear_pointwise(x, weight, bias, attr, [], algorithm)
     out = F.linear(x, weight, bias)
     return out if activation is None else activation(out)
 
