@@ -24,7 +24,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
-from specdsl.library.lst._fast import reorder_rows
+from specdsl.library.lst._fast import gather_tokens, reorder_rows
 
 #: name -> ``(batch, n, device) -> (order, restore)`` flat row indices of a ``(B n, D)`` view.
 ORDERS: dict[str, Callable[[int, int, torch.device], tuple[Tensor, Tensor]]] = {
@@ -55,12 +55,10 @@ def permute_tokens(
     for name, restoring in ((source, True), (target, False)):
         if name is None:
             continue
-        b, n, _ = x.shape
-        order, restore = ORDERS[name](b, n, x.device)
-        index = restore if restoring else order
-        x = x.reshape(b * n, -1).index_select(0, index).view(b, n, -1)
-        if mask is not None:
-            mask = mask.reshape(-1).index_select(0, index).view(b, n)
+        order, restore = ORDERS[name](x.shape[0], x.shape[1], x.device)
+        rows = restore if restoring else order
+        x = gather_tokens(x, rows)
+        mask = None if mask is None else gather_tokens(mask, rows)
     return x, mask
 
 

@@ -112,6 +112,13 @@ def reorder_rows(batch: int, n: int, device: torch.device) -> tuple[Tensor, Tens
     return (offsets + order).reshape(-1), (offsets + restore).reshape(-1)
 
 
+def gather_tokens(x: Tensor, rows: Tensor) -> Tensor:
+    """``x`` ``(B, n, ...)`` with its ``B n`` tokens taken at the flat ``rows`` (one of
+    :func:`reorder_rows`' indices): one ``index_select`` of whole rows."""
+    batch, n = x.shape[:2]
+    return x.reshape(batch * n, -1).index_select(0, rows).view(x.shape)
+
+
 @cached_tensors()
 def cosine_twiddles(
     n: int, normalize: bool, dtype: torch.dtype, device: torch.device
@@ -281,6 +288,7 @@ __all__ = [
     "cosine_product",
     "cosine_twiddles",
     "fourier_product",
+    "gather_tokens",
     "hadamard_along",
     "hadamard_matrix",
     "hadamard_product",

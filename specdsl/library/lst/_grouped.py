@@ -26,6 +26,7 @@ from specdsl.library.lst import padded_length
 from specdsl.library.lst._fast import (
     cosine_product,
     fourier_product,
+    gather_tokens,
     hadamard_product,
     makhoul_signs,
     project_out,
@@ -56,8 +57,8 @@ def grouped_forward(
         inputs, kept, restore = x, keep, None
         if plan.makhoul and not ordered:
             order, restore = reorder_rows(b, n, x.device)
-            inputs = x.reshape(b * n, -1).index_select(0, order).view(b, n, -1)
-            kept = None if keep is None else keep.reshape(-1).index_select(0, order).view(b, n)
+            inputs = gather_tokens(x, order)
+            kept = None if keep is None else gather_tokens(keep, order)
         if [family.name for family in plan.families] == ["hadamard"]:
             y = _hadamard_pass(layer, plan, inputs, kept)  # (B n, c)
         else:
