@@ -166,8 +166,8 @@ class Block(ResidualBlock):
         super().__init__(hidden_dim, ffn_hidden_dim, dropout, norm_eps)
         self.mixer = mixer
 
-    def mix_tokens(self, h: Tensor, mask: Tensor | None) -> Tensor:
-        return mix(self.mixer, h, mask)
+    def mix_tokens(self, h: Tensor, mask: Tensor | None, token_order: str | None = None) -> Tensor:
+        return mix(self.mixer, h, mask, token_order)
 
     def token_order(self, n: int) -> str | None:
         order = getattr(self.mixer, "token_order", None)
@@ -178,4 +178,4 @@ class Block(ResidualBlock):
     ) -> Tensor:
         """The block on ``x`` ``(B, N, D)``; with ``token_order`` (:meth:`token_order`)
         ``x`` and ``mask`` come in that order, and so does the output."""
-        return self.residual_branches(x, lambda h: mix(self.mixer, h, mask, token_order))
+        return self.residual_branches(x, lambda h: self.mix_tokens(h, mask, token_order))
