@@ -85,27 +85,31 @@ def time_interleaved(
 
 
 @dataclass(frozen=True)
-class Gemm:
-    """The feed-forward matrix products of a model, as a timed candidate.
+class Reference:
+    """A timed reference beside the models: ``fn()`` does ``work`` units of it.
 
-    ``fn()`` runs ``(rows x d) @ (d x f)`` then ``(rows x f) @ (f x d)``: the two products
-    of a feed-forward network at the model's shape, without bias or activation;
-    ``flops`` is their ``2 m n k`` count.
+    The feed-forward GEMMs (:func:`ffn_gemms`, ``work`` in FLOPs) give the machine's
+    arithmetic rate; a copy of one activation (:func:`activation_copy`, ``work`` in bytes
+    read plus written) its memory rate. The norms, residuals and spectral passes of a
+    model are bound by memory traffic, the matrix products by arithmetic, and on a shared
+    machine the two vary separately.
     """
 
     fn: Thunk
-    flops: int
+    work: int
 
     def rate(self, timings: Timings, name: str) -> float:
-        """FLOP/s of the product from the median of its timed calls."""
-        return self.flops / (timings.median_ms(name) / 1e3)
+        """``work`` per second from the median of ``name``'s timed calls."""
+        return self.work / (timings.median_ms(name) / 1e3)
 
 
-def ffn_gemms(rows: int, hidden_dim: int, ffn_dim: int, seed: int = 0) -> dict[str, Gemm]:
-    """The feed-forward products on fresh random float32 operands (``rows`` tokens), once per
-    GEMM kernel torch has here: ``mm`` (``F.linear``, MKL on x86) and, where the build has
-    oneDNN, ``oneDNN`` (the kernel of :mod:`specdsl.library.fused`). The machine's rate is
-    the faster of them, so a model is never credited for picking the faster library.
+def ffn_gemms(rows: int, hidden_dim: int, ffn_dim: int, seed: int = 0) -> dict[str, Reference]:
+    """The feed-forward products ``(rows x d) @ (d x f)`` then ``(rows x f) @ (f x d)``
+    (no bias or activation; ``work`` their ``2 m n k`` FLOPs) on fresh random float32
+    operands, once per GEMM kernel torch has here: ``mm`` (``F.linear``, MKL on x86) and,
+    where the build has oneDNN, ``oneDNN`` (the kernel of :mod:`specdsl.library.fused`).
+    The machine's rate is the faster of them, so a model is never credited for picking the
+    faster library.
     """
     from specdsl.library.fused import onednn_linear_available
 
@@ -122,33 +126,17 @@ def ffn_gemms(rows: int, hidden_dim: int, ffn_dim: int, seed: int = 0) -> dict[s
         linear = torch.ops.mkldnn._linear_pointwise
         return linear(linear(x, w1, None, "none", [], ""), w2, None, "none", [], "")
 
-    gemms = {"mm": Gemm(mm, flops)}
+    gemms = {"mm": Reference(mm, flops)}
     if onednn_linear_available():
-        gemms["oneDNN"] = Gemm(onednn, flops)
+        gemms["oneDNN"] = Reference(onednn, flops)
     return gemms
 
 
-@dataclass(frozen=True)
-class Copy:
-    """A copy of one ``(rows, d)`` float32 activation, timed beside the models.
-
-    The norms, residuals and spectral passes of a model are bound by memory traffic, the
-    matrix products by arithmetic; on a shared machine the two vary separately. This
-    probe's rate, measured in the same rounds, shows the memory side of each run.
-    """
-
-    fn: Thunk
-    bytes: int  # read plus written
-
-    def rate(self, timings: Timings, name: str) -> float:
-        """Bytes/s of the copy from the median of its timed calls."""
-        return self.bytes / (timings.median_ms(name) / 1e3)
-
-
-def activation_copy(rows: int, hidden_dim: int, seed: int = 0) -> Copy:
-    """:class:`Copy` of a fresh random ``(rows, hidden_dim)`` float32 tensor."""
+def activation_copy(rows: int, hidden_dim: int, seed: int = 0) -> Reference:
+    """A copy of a fresh random ``(rows, hidden_dim)`` float32 tensor (``work`` in bytes
+    read plus written)."""
     x = torch.randn(rows, hidden_dim, generator=torch.Generator().manual_seed(seed))
-    return Copy(x.clone, 2 * x.numel() * x.element_size())
+    return Reference(x.clone, 2 * x.numel() * x.element_size())
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -219,8 +207,9 @@ def machine_line(threads: int) -> str:
 
 
 __all__ = [
-    "Gemm",
+    "Reference",
     "Timings",
+    "activation_copy",
     "ffn_gemms",
     "fmt_ms",
     "format_table",

@@ -203,7 +203,7 @@ def run_size(
                 n,
                 fmt_ms(timings.median_ms(name)),
                 timings.runs(name),
-                f"{gemm.flops / 1e9:.2f}",
+                f"{gemm.work / 1e9:.2f}",
                 f"{gemm.rate(timings, name) / 1e9:.0f} GFLOP/s",
                 "",
                 "",
