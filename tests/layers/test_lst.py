@@ -10,7 +10,9 @@ import torch
 
 import specdsl
 from specdsl.library import Dims
-from specdsl.library.lst import LSTAttentionConfig, MixedTransformAttentionConfig
+from specdsl.library.lst import LSTAttentionConfig, MixedTransformAttentionConfig, _grouped
+from specdsl.library.lst._fast import cosine_twiddles, reorder_index, triple_product
+from specdsl.library.lst._spectral import packed_coefficients, unpacked_product
 from specdsl.library.lst.modules import (
     DCTAttention,
     HadamardAttention,
@@ -116,6 +118,96 @@ def test_heads_add_the_bias_in_the_spectra_unless_masked(
         assert count == (addmms if use_bias else 0)
         np.testing.assert_allclose(out.detach().numpy(), expected, atol=1e-10, rtol=1e-9)
     assert torch.equal(x, before)
+
+
+class SpectralCalls:
+    """Counts the passes that project in the DCT domain (``lst._spectral``)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        original = _grouped.dct_heads_in_spectra
+
+        def counted(*args, **kwargs):
+            self.count += 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(_grouped, "dct_heads_in_spectra", counted)
+
+
+@pytest.mark.parametrize("use_bias", [True, False])
+@pytest.mark.parametrize("normalize", [True, False])
+def test_dct_heads_project_in_the_dct_domain_without_autograd(
+    normalize: bool, use_bias: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under no_grad, without a mask, DCT-only layers transform x once and project its
+    coefficients (packed, both parities of n, n = 2 upwards): equal to the formula, and to
+    the layer in Makhoul order."""
+    calls = SpectralCalls(monkeypatch)
+    layer = randomise_scale(LSTAttention(12, 3, "dct", normalize=normalize, use_bias=use_bias))
+    if use_bias:
+        with torch.no_grad():
+            layer.qkv.bias.uniform_(-1.0, 1.0)
+    lengths = (2, 3, 4, 5, 8, 11, 16)
+    for n in lengths:
+        x = torch.randn(2, n, 12, dtype=torch.float64) * 0.5
+        with torch.no_grad():
+            out = layer(x)
+            order, restore = reorder_index(n, x.device)
+            ordered = layer(x[:, order], token_order="makhoul")[:, restore]
+        expected = dense_lst(layer, x, causal=False)
+        np.testing.assert_allclose(out.numpy(), expected, atol=1e-10, rtol=1e-9)
+        np.testing.assert_allclose(ordered.numpy(), expected, atol=1e-10, rtol=1e-9)
+    assert calls.count == 2 * len(lengths)
+
+
+@pytest.mark.parametrize(
+    ("kind", "n", "masked", "grad"),
+    [
+        ("dct", 8, True, False),  # a mask zeroes q, k, v in the time domain
+        ("dct", 8, False, True),  # autograd: the time-domain path
+        ("dct", 1, False, False),
+        ("dst", 8, False, False),
+        ("mixed", 8, False, False),
+        ("hadamard", 8, False, False),
+    ],
+)
+def test_other_passes_keep_the_time_domain_path(
+    kind: str, n: int, masked: bool, grad: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = SpectralCalls(monkeypatch)
+    layer = randomise_scale(LSTAttention(12, 3, kind))
+    x = torch.randn(2, n, 12, dtype=torch.float64)
+    mask = torch.ones(2, n, dtype=torch.bool) if masked else None
+    with torch.set_grad_enabled(grad):
+        out = layer(x, mask=mask)
+    np.testing.assert_allclose(out.detach().numpy(), dense_lst(layer, x, False), atol=1e-10)
+    assert calls.count == 0
+
+
+def test_dct_domain_path_applies_the_same_dropout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In training mode without autograd the dropout on the mixed heads is drawn as in the
+    time-domain path (same shape, same generator state): the outputs are equal."""
+    layer = randomise_scale(LSTAttention(12, 3, "dct", dropout=0.5)).train()
+    x = torch.randn(2, 9, 12, dtype=torch.float64)
+    with torch.no_grad():
+        torch.manual_seed(3)
+        fast = layer(x)
+        monkeypatch.setattr(_grouped, "projects_in_spectra", lambda *args: False)
+        torch.manual_seed(3)
+        slow = layer(x)
+    torch.testing.assert_close(fast, slow, atol=1e-12, rtol=1e-10)
+    assert not torch.allclose(fast, layer.eval()(x))  # dropout did act
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 7, 10])
+def test_packed_coefficients_multiply_like_the_half_spectra(n: int) -> None:
+    """Packing three twiddled spectra, multiplying and unpacking gives the half spectrum of
+    ``prod Re + i prod Im`` of the unpacked ones (the time-domain path's product)."""
+    into, _ = cosine_twiddles(n, True, torch.float64, torch.device("cpu"))
+    spectra = torch.fft.rfft(torch.randn(3, 4, n, dtype=torch.float64), dim=-1) * into
+    expected = torch.view_as_complex(triple_product(torch.view_as_real(spectra)))
+    packed = [packed_coefficients(s.clone(), n) for s in spectra]
+    torch.testing.assert_close(unpacked_product(*packed, n), expected, atol=1e-12, rtol=0)
 
 
 @pytest.mark.parametrize("kind", ["dct", "hadamard", "mixed"])

@@ -35,6 +35,7 @@ from specdsl.library.lst._fast import (
     reorder_rows,
 )
 from specdsl.library.lst._plan import Family, Pass, plan_passes
+from specdsl.library.lst._spectral import dct_heads_in_spectra, projects_in_spectra
 
 if TYPE_CHECKING:
     from specdsl.library.lst.modules import SpectralProductAttention
@@ -93,6 +94,8 @@ def _pass_heads(
     b, n, _ = x.shape
     d = layer.head_dim
     weight, bias = _pass_rows(layer, plan)
+    if projects_in_spectra(plan, weight, bias, x, keep):
+        return layer.output_dropout(dct_heads_in_spectra(layer, weight, bias, x))
     fold = _bias_in_spectra(plan, n, bias, keep)
     signed_tokens = _signs_tokens(plan, unbiased=fold or bias is None)
     if signed_tokens:  # x in Makhoul order: its odd positions come last
