@@ -89,3 +89,18 @@ def test_torch_compile_matches_eager(family: str) -> None:
     with torch.no_grad():
         torch.testing.assert_close(compiled(**kwargs), model(**kwargs), atol=1e-5, rtol=1e-5)
     assert counter.frame_count >= 1  # it compiled, rather than falling back to eager
+
+
+def test_traced_lst_dct_without_a_mask_matches_eager() -> None:
+    """Eager inference projects DCT heads in the DCT domain; traced programs take the
+    time-domain path (docs/export.md): both agree, and the eager path really is the other."""
+    model = small_model("lst(dct)")
+    x = inputs()["inputs_embeds"]
+    with torch.no_grad():
+        eager = model(inputs_embeds=x)
+        program = torch.export.export(model, (), {"inputs_embeds": x})
+        torch.testing.assert_close(program.module()(inputs_embeds=x), eager, atol=1e-6, rtol=0)
+    with torch.no_grad(), torch.profiler.profile(record_shapes=True) as prof:
+        model(inputs_embeds=x)
+    transformed = [e.input_shapes[0] for e in prof.events() if e.name == "aten::_fft_r2c"]
+    assert transformed == [[16, 2, 12]]  # the D = 16 channels of x, not 3 H d = 48
