@@ -43,6 +43,13 @@ def onednn_linear_available() -> bool:
     return bool(torch.equal(out, torch.full((1, 3), 2.0)) and torch.equal(summed, out + 1))
 
 
+def needs_grad(*tensors: Tensor | None) -> bool:
+    """Whether autograd records an operation on ``tensors`` (grad mode on and one of them,
+    ``None`` skipped, requires grad): where it does not, a layer may overwrite its
+    temporaries in place or take an inference-only path."""
+    return torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
+
+
 def can_fuse(x: Tensor, weight: Tensor) -> bool:
     """Whether :func:`fused_linear` may take the oneDNN path for ``x @ weight.T``."""
     return (
@@ -123,4 +130,4 @@ def fused_linear(
     return out if activation is None else activation(out)
 
 
-__all__ = ["can_fuse", "fused_linear", "onednn_linear_available", "parameters_in"]
+__all__ = ["can_fuse", "fused_linear", "needs_grad", "onednn_linear_available", "parameters_in"]

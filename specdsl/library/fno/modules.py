@@ -27,6 +27,7 @@ from specdsl.library.fno import FourierNeuralOperatorConfig, uses_truncated_dft
 from specdsl.library.fno._spectral import mode_product, truncated_dft
 from specdsl.library.fourier.causal import causal_conv
 from specdsl.library.fourier.checks import check_choice, check_int
+from specdsl.library.fused import needs_grad
 
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "gelu": F.gelu,
@@ -52,11 +53,6 @@ def _as_pairs(spectrum: Tensor) -> Tensor:
 def _as_complex(real: Tensor, imag: Tensor) -> Tensor:
     """``real + i imag`` without saving either for backward (``torch.complex`` keeps both)."""
     return torch.view_as_complex(torch.stack((real, imag), dim=-1))
-
-
-def _needs_grad(*tensors: Tensor) -> bool:
-    """Whether autograd records an operation on ``tensors`` (grad mode on, one needs grad)."""
-    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
 
 
 class SpectralConv1d(nn.Module):
@@ -124,7 +120,7 @@ class SpectralConv1d(nn.Module):
         only ``x`` (and the weight).
         """
         length = length or x.shape[1]
-        if _needs_grad(x, self.weight):
+        if needs_grad(x, self.weight):
             return checkpoint(
                 self._causal, x, length, use_reentrant=False, preserve_rng_state=False
             )

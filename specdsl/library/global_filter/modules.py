@@ -26,6 +26,7 @@ from specdsl.library.fourier.checks import (
 )
 from specdsl.library.fourier.lean import rfftn
 from specdsl.library.fourier.spectral import cached, channels_first
+from specdsl.library.fused import needs_grad
 from specdsl.library.global_filter import FilterConfigBase
 
 FFT_NORMS = ("ortho", "forward", "backward")
@@ -179,7 +180,7 @@ class _FilterBase(nn.Module):
 def multiply(spectrum: Tensor, response: Tensor) -> Tensor:
     """``spectrum * response``, in place when autograd does not need the original spectrum
     (inference: saves allocating and writing a second spectrum)."""
-    if torch.is_grad_enabled() and (spectrum.requires_grad or response.requires_grad):
+    if needs_grad(spectrum, response):
         return spectrum * response
     return spectrum.mul_(response)
 

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from specdsl.library.attention._shared import cached_tensors
+from specdsl.library.fused import needs_grad
 from specdsl.library.lst import hadamard_radices, padded_length
 
 _COMPLEX = {torch.float32: torch.complex64, torch.float64: torch.complex128}
@@ -67,7 +68,7 @@ def project_signed_rows(weight: Tensor, x: Tensor, start: int) -> Tensor:
     ``(D_out, B, n)`` output (no signed copy of ``x``).
     """
     weight = weight.to(x.dtype)
-    if torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad):
+    if needs_grad(x, weight):
         signed = x.clone()  # autograd keeps nothing of a clone or an in-place negation
         signed[:, start:].neg_()
         return project_rows(weight, None, signed)
@@ -182,7 +183,7 @@ def twiddled_spectra(
         cosine.mul_(into)
     if signed.shape[1]:
         term = constant[:, dst_from:] * signed_spectrum(n, constant.dtype, constant.device)
-        if torch.is_grad_enabled() and (spectra.requires_grad or term.requires_grad):
+        if needs_grad(spectra, term):
             signed.copy_(torch.addcmul(term, signed, into))  # autograd takes no ``out=``
         else:
             torch.addcmul(term, signed, into, out=signed)

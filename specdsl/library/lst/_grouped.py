@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
+from specdsl.library.fused import needs_grad
 from specdsl.library.lst import padded_length
 from specdsl.library.lst._fast import (
     cosine_product,
@@ -151,7 +152,7 @@ def _checkpointed(product: Callable[[Tensor], Tensor], z: Tensor) -> Tensor:
     """``product(z)``; in training under activation checkpointing, so that backward keeps
     ``z`` only and recomputes the spectra (instead of keeping the three spectra and a
     partial product: ``8 (n // 2 + 1)`` or ``4 m`` numbers per column)."""
-    if torch.is_grad_enabled() and z.requires_grad:
+    if needs_grad(z):
         return checkpoint(product, z, use_reentrant=False, preserve_rng_state=False)
     return product(z)
 

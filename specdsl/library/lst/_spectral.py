@@ -28,6 +28,7 @@ import torch
 from torch import Tensor
 
 from specdsl.library.fourier.spectral import channels_first
+from specdsl.library.fused import needs_grad
 from specdsl.library.lst._fast import cosine_twiddles
 from specdsl.library.lst._plan import Pass
 
@@ -49,8 +50,7 @@ def projects_in_spectra(
         return False
     if torch.compiler.is_compiling():  # its in-place writes into views fail to trace
         return False
-    tensors = (x, weight) if bias is None else (x, weight, bias)
-    return not (torch.is_grad_enabled() and any(t.requires_grad for t in tensors))
+    return not needs_grad(x, weight, bias)
 
 
 def packed_coefficients(spectrum: Tensor, n: int) -> Tensor:
