@@ -16,22 +16,28 @@ matrix products alone; what is above 1 is everything else: the mixing, norms, GE
 residual adds. The row ``floor`` is the same stack with every mixer removed (norms,
 feed-forward and residuals only): no model can go below it. ``mixing share`` is what the
 mixer alone adds beyond its matrix products, relative to the model's matmul time (see
-:func:`mixing_share`). The row ``(copy B n x D)`` is a copy of one activation timed in the
+:meth:`SizeRun.mixing_share`). The row ``(copy B n x D)`` is a copy of one activation timed in the
 same rounds: the machine's memory rate during the run, which moves the ratios (the
 non-GEMM work is memory-bound) independently of the GEMM rate. Forward plus backward is
-timed at the smallest length.
+timed at the smallest length. With ``--processes K`` every length is measured in ``K``
+fresh processes in turn and the table gives the medians over them (and the ratio's range):
+a model's time can move from one process to the next, which interleaving cannot remove.
 
 Usage::
 
     python benchmarks/models.py                     # n = 512, 2048, 8192 (minutes)
     python benchmarks/models.py --sizes 512 --families lst-dct performer
+    python benchmarks/models.py --sizes 8192 --processes 3 --train-repeats 0
     python benchmarks/models.py --quick             # tiny smoke run (seconds)
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import statistics
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import torch
@@ -153,12 +159,62 @@ def goal_for(n: int, sizes: list[int]) -> float | None:
     return GOALS["small"] if n == min(sizes) else None
 
 
-def run_size(
-    n: int, names: list[str], args: argparse.Namespace, skipped: dict[str, str]
-) -> list[list[object]]:
-    """Time every family at length ``n``; return table rows."""
+@dataclass
+class Measured:
+    """One timed row in one process: median ``ms`` over ``runs`` calls doing ``work``
+    (matmul FLOPs of a model or a GEMM, bytes of the copy)."""
+
+    ms: float
+    runs: int
+    work: float
+    train_ms: float = float("nan")
+
+    @property
+    def rate(self) -> float:
+        """``work`` per second."""
+        return self.work / (self.ms / 1e3)
+
+
+@dataclass
+class SizeRun:
+    """What one process measured at one length: the models, the GEMMs and the copy."""
+
+    models: dict[str, Measured]
+    gemms: dict[str, Measured]
+    copy: Measured
+    skipped: dict[str, str]
+
+    @property
+    def gemm_rate(self) -> float:
+        """The machine's GEMM rate in this process: the faster kernel's FLOP/s."""
+        return max(gemm.rate for gemm in self.gemms.values())
+
+    def ratio(self, name: str) -> float:
+        """Forward time over the model's matmul time at the GEMM rate."""
+        model = self.models[name]
+        return model.ms / 1e3 / (model.work / self.gemm_rate)
+
+    def mixing_share(self, name: str) -> float | None:
+        """What the mixer adds beyond its matrix products, over the model's matmul time.
+
+        ``(t - t_floor - (F - F_floor) / rate) / (F / rate)``: the floor (the same blocks
+        without a mixer) removes norms, GELU and residuals, and the mixer's own matrix
+        products (projections) are charged at the GEMM rate. The issue's "the mixing adds
+        at most half of the unavoidable matrix-product time" is this share <= 0.5.
+        """
+        floor = self.models.get(FLOOR)
+        if floor is None or name == FLOOR:
+            return None
+        model, rate = self.models[name], self.gemm_rate
+        extra_s = (model.ms - floor.ms) / 1e3 - (model.work - floor.work) / rate
+        return extra_s / (model.work / rate)
+
+
+def measure_size(n: int, names: list[str], args: argparse.Namespace, train: bool) -> SizeRun:
+    """Time every family at length ``n`` in this process (forward + backward too when
+    ``train``)."""
     x = torch.randn(args.batch, n, args.hidden, generator=torch.Generator().manual_seed(n))
-    cases = {}
+    cases, skipped = {}, {}
     for name in names:
         need = memory_need(name, args, n)
         if need > args.memory_fraction * available_memory():
@@ -175,60 +231,101 @@ def run_size(
     fns[COPY] = copy.fn
     with torch.no_grad():
         timings = time_interleaved(fns, args.repeats, args.warmup, args.budget)
-    rate = max(gemm.rate(timings, name) for name, gemm in gemms.items())
-    train = time_training(cases, args) if n == min(args.sizes) and args.train_repeats else Timings()
-    goal = goal_for(n, args.sizes)
-    rows = []
-    for name, case in cases.items():
-        ms = timings.median_ms(name)
-        ratio = ms / 1e3 / (case.matmul_flops / rate)
-        share = mixing_share(case, ms, cases.get(FLOOR), timings.median_ms(FLOOR), rate)
-        rows.append(
-            [
-                name,
-                n,
-                fmt_ms(ms),
-                timings.runs(name),
-                f"{case.matmul_flops / 1e9:.2f}",
-                f"{ratio:.2f}",
-                ratio_mark(name, ratio, goal),
-                share,
-                fmt_ms(train.median_ms(name)),
-            ]
-        )
-    for name, gemm in gemms.items():
-        rows.append(
-            [
-                name,
-                n,
-                fmt_ms(timings.median_ms(name)),
-                timings.runs(name),
-                f"{gemm.work / 1e9:.2f}",
-                f"{gemm.rate(timings, name) / 1e9:.0f} GFLOP/s",
-                "",
-                "",
-                "",
-            ]
-        )
-    copy_ms = timings.median_ms(COPY)
-    copy_rate = f"{copy.rate(timings, COPY) / 1e9:.1f} GB/s"
-    rows.append([COPY, n, fmt_ms(copy_ms), timings.runs(COPY), "", copy_rate, "", "", ""])
-    return rows
+    train_timings = time_training(cases, args) if train and args.train_repeats else Timings()
+
+    def measured(name: str, work: float) -> Measured:
+        return Measured(timings.median_ms(name), timings.runs(name), work)
+
+    models = {name: measured(name, case.matmul_flops) for name, case in cases.items()}
+    for name, model in models.items():
+        model.train_ms = train_timings.median_ms(name)
+    return SizeRun(
+        models=models,
+        gemms={name: measured(name, gemm.work) for name, gemm in gemms.items()},
+        copy=measured(COPY, copy.work),
+        skipped=skipped,
+    )
 
 
-def mixing_share(case: Case, ms: float, floor: Case | None, floor_ms: float, rate: float) -> str:
-    """What the mixer adds beyond its matrix products, over the model's matmul time.
+def measure_fresh(n: int, names: list[str], args: argparse.Namespace, train: bool) -> SizeRun:
+    """:func:`measure_size` in a process of its own (threads and malloc set up first)."""
+    setup_torch(args.threads)
+    if not args.stock_malloc:
+        reuse_freed_memory()
+    return measure_size(n, names, args, train)
 
-    ``(t - t_floor - (F - F_floor) / rate) / (F / rate)``: the floor (the same blocks
-    without a mixer) removes norms, GELU and residuals, and the mixer's own matrix products
-    (projections) are charged at the GEMM rate. The issue's "the mixing adds at most half
-    of the unavoidable matrix-product time" is this share <= 0.5.
+
+def measure(n: int, names: list[str], args: argparse.Namespace) -> list[SizeRun]:
+    """One :class:`SizeRun` per process: this one, or ``--processes`` fresh ones in turn.
+
+    A model's time can move by 10-20 % from one process to the next while the other
+    models of the same rounds do not (where the heap placed its tensors, see
+    ``benchmarks/README.md``); interleaving cannot remove that, fresh processes can.
+    Forward + backward is timed in the first process only (at the smallest length).
     """
-    if floor is None or case is floor:
-        return "-"
-    matmul_s = case.matmul_flops / rate
-    extra_s = (ms - floor_ms) / 1e3 - (case.matmul_flops - floor.matmul_flops) / rate
-    return f"{extra_s / matmul_s:.2f}"
+    train = n == min(args.sizes)
+    if args.processes == 1:
+        return [measure_size(n, names, args, train)]
+    context = multiprocessing.get_context("spawn")  # a new interpreter: a fresh heap
+    runs = []
+    for index in range(args.processes):
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            runs.append(pool.submit(measure_fresh, n, names, args, train and index == 0).result())
+    return runs
+
+
+def median(values: list[float]) -> float:
+    """Median of the finite ``values`` (NaN if none)."""
+    finite = [v for v in values if v == v]
+    return statistics.median(finite) if finite else float("nan")
+
+
+def size_rows(n: int, runs: list[SizeRun], args: argparse.Namespace) -> list[list[object]]:
+    """Table rows at length ``n``: per model, the medians over processes of its forward
+    time, ratio and mixing share (with the ratio's range when there are several)."""
+    goal = goal_for(n, args.sizes)
+    several = len(runs) > 1
+
+    def spread(values: list[float]) -> list[object]:
+        return [f"{min(values):.2f}-{max(values):.2f}"] if several else []
+
+    rows: list[list[object]] = []
+    for name in runs[0].models:
+        ratios = [run.ratio(name) for run in runs]
+        ratio = median(ratios)
+        shares = [run.mixing_share(name) for run in runs]
+        share = median([s for s in shares if s is not None]) if shares[0] is not None else None
+        row: list[object] = [
+            name,
+            n,
+            fmt_ms(median([run.models[name].ms for run in runs])),
+            sum(run.models[name].runs for run in runs),
+            f"{runs[0].models[name].work / 1e9:.2f}",
+            f"{ratio:.2f}",
+            ratio_mark(name, ratio, goal),
+            "-" if share is None else f"{share:.2f}",
+            fmt_ms(runs[0].models[name].train_ms),
+        ]
+        rows.append(row + spread(ratios))
+    blank = ["", "", ""] + [""] * several
+    for name in runs[0].gemms:
+        rates = [run.gemms[name].rate for run in runs]
+        rows.append(
+            [
+                name,
+                n,
+                fmt_ms(median([run.gemms[name].ms for run in runs])),
+                sum(run.gemms[name].runs for run in runs),
+                f"{runs[0].gemms[name].work / 1e9:.2f}",
+                f"{median(rates) / 1e9:.0f} GFLOP/s",
+                *blank,
+            ]
+        )
+    copy_rate = median([run.copy.rate for run in runs])
+    copy_ms = fmt_ms(median([run.copy.ms for run in runs]))
+    copy_runs = sum(run.copy.runs for run in runs)
+    rows.append([COPY, n, copy_ms, copy_runs, "", f"{copy_rate / 1e9:.1f} GB/s", *blank])
+    return rows
 
 
 def time_training(cases: dict[str, Case], args: argparse.Namespace) -> Timings:
@@ -268,6 +365,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--threads", type=int, default=2)
     p.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="measure every length in this many fresh processes; report medians over them",
+    )
+    p.add_argument(
         "--stock-malloc",
         action="store_true",
         help="leave glibc returning large blocks to the OS (see common.reuse_freed_memory)",
@@ -279,6 +382,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.repeats = args.train_repeats = args.threads = 1
     if args.blocks % 2:
         p.error("--blocks must be even (the hybrid family alternates two layers)")
+    if args.processes < 1:
+        p.error("--processes must be at least 1")
     return args
 
 
@@ -311,8 +416,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{machine_line(args.threads)}, freed memory reused: {'yes' if reuse else 'no'}")
     print(
         f"hidden_dim={args.hidden} blocks={args.blocks} batch={args.batch} float32 no_grad; "
-        f"median of {args.repeats} interleaved rounds after {args.warmup} warm-up; "
-        f"ratio = forward / (matmul_flops / GEMM rate)"
+        f"median of {args.repeats} interleaved rounds after {args.warmup} warm-up"
+        + (f", in each of {args.processes} fresh processes" if args.processes > 1 else "")
+        + "; ratio = forward / (matmul_flops / GEMM rate)"
     )
     skipped: dict[str, str] = {}
     rows: list[list[object]] = []
@@ -326,12 +432,16 @@ def main(argv: list[str] | None = None) -> int:
         "goal met",
         "mixing share",
         f"fwd+bwd ms (n={min(args.sizes)})",
+        *(["ratio range"] if args.processes > 1 else []),
     ]
     for n in args.sizes:
-        size_rows = run_size(n, names, args, skipped)
+        runs = measure(n, names, args)
+        for run in runs:
+            skipped.update(run.skipped)
+        table = size_rows(n, runs, args)
         print()
-        print(format_table(headers, size_rows), flush=True)
-        rows.extend(size_rows)
+        print(format_table(headers, table), flush=True)
+        rows.extend(table)
     print()
     goals = [f"<= {goal_for(n, args.sizes)} at {n}" for n in goal_sizes(args.sizes)]
     print(f"Summary (ratio per length; goals for the spectral families: {', '.join(goals)}):")

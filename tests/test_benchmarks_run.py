@@ -11,10 +11,10 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-def run_quick(script: str) -> str:
-    """Run ``benchmarks/<script> --quick``; return its stdout after checking exit 0."""
+def run_quick(script: str, *options: str) -> str:
+    """Run ``benchmarks/<script> --quick [options]``; return its stdout after checking exit 0."""
     result = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), "--quick"],
+        [sys.executable, str(BENCHMARKS / script), "--quick", *options],
         capture_output=True,
         text=True,
         timeout=180,
@@ -40,6 +40,27 @@ def test_models_benchmark_quick_prints_every_family() -> None:
     assert "| (GEMM mm) |" in " ".join(out.split()) and "Skipped (memory): none" in out
     copies = [line for line in lines if line.startswith("| (copy B n x D)")]
     assert len(copies) == 2 and all(line.split("|")[6].strip().endswith("GB/s") for line in copies)
+
+
+def test_models_benchmark_pools_fresh_processes() -> None:
+    out = run_quick("models.py", "--processes", "2", "--families", "fnet", "floor")
+    assert "in each of 2 fresh processes" in out
+    assert "| ratio range |" in " ".join(out.split())
+    for family in ("fnet", "floor"):
+        rows = [line.split("|") for line in out.splitlines() if line.startswith(f"| {family} ")]
+        assert len(rows) == 3  # n=16, n=32 and the summary
+        for cells in rows[:2]:
+            assert int(cells[4]) == 2  # one timed round in each process
+            low, high = (float(v) for v in cells[10].split("-"))
+            assert low <= float(cells[6]) <= high  # the median ratio lies in the range
+    usage = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "models.py"), "--processes", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert usage.returncode == 2 and "--processes must be at least 1" in usage.stderr
 
 
 def test_naive_benchmark_quick_agrees_with_every_fast_path() -> None:
