@@ -10,7 +10,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from specdsl.compiler.blocks import Block, FeedForward
-from specdsl.library.fused import can_fuse, fused_linear, onednn_linear_available
+from specdsl.library.fused import can_fuse, fused_linear, onednn_linear_available, scale_temporary
 
 needs_onednn = pytest.mark.skipif(
     not onednn_linear_available(), reason="this torch build has no oneDNN linear kernel"
@@ -144,3 +144,19 @@ def test_traced_graphs_hold_plain_linear_ops() -> None:
         traced = torch.jit.trace(ffn, torch.randn(2, 3, 8))
     kinds = {node.kind() for node in traced.inlined_graph.nodes()}
     assert "aten::linear" in kinds and not any("mkldnn" in kind for kind in kinds)
+
+
+def test_scale_temporary_overwrites_only_what_autograd_does_not_record() -> None:
+    values, factor = torch.randn(4, 3), torch.randn(3)
+    expected = values * factor
+    with torch.no_grad():
+        frozen = values.clone()
+        assert scale_temporary(frozen, factor) is frozen and torch.equal(frozen, expected)
+    plain = values.clone()  # grad mode on, but nothing requires grad: still in place
+    assert scale_temporary(plain, factor) is plain
+    weight = factor.clone().requires_grad_()
+    kept = values.clone()
+    out = scale_temporary(kept, weight)
+    assert out is not kept and torch.equal(kept, values)  # autograd needs kept unchanged
+    out.sum().backward()
+    assert weight.grad is not None and torch.allclose(weight.grad, values.sum(0))

@@ -50,6 +50,14 @@ def needs_grad(*tensors: Tensor | None) -> bool:
     return torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
 
 
+def scale_temporary(values: Tensor, factor: Tensor) -> Tensor:
+    """``values * factor``, written over ``values`` (a temporary of the caller) when autograd
+    records neither: inference then allocates and writes no second tensor."""
+    if needs_grad(values, factor):
+        return values * factor
+    return values.mul_(factor)
+
+
 def can_fuse(x: Tensor, weight: Tensor) -> bool:
     """Whether :func:`fused_linear` may take the oneDNN path for ``x @ weight.T``."""
     return (
@@ -130,4 +138,11 @@ def fused_linear(
     return out if activation is None else activation(out)
 
 
-__all__ = ["can_fuse", "fused_linear", "needs_grad", "onednn_linear_available", "parameters_in"]
+__all__ = [
+    "can_fuse",
+    "fused_linear",
+    "needs_grad",
+    "onednn_linear_available",
+    "parameters_in",
+    "scale_temporary",
+]

@@ -26,7 +26,7 @@ from specdsl.library.fourier.checks import (
 )
 from specdsl.library.fourier.lean import rfftn
 from specdsl.library.fourier.spectral import cached, channels_first
-from specdsl.library.fused import needs_grad
+from specdsl.library.fused import scale_temporary
 from specdsl.library.global_filter import FilterConfigBase
 
 FFT_NORMS = ("ortho", "forward", "backward")
@@ -177,14 +177,6 @@ class _FilterBase(nn.Module):
         return self.filter_dropout(response, int(transposed))
 
 
-def multiply(spectrum: Tensor, response: Tensor) -> Tensor:
-    """``spectrum * response``, in place when autograd does not need the original spectrum
-    (inference: saves allocating and writing a second spectrum)."""
-    if needs_grad(spectrum, response):
-        return spectrum * response
-    return spectrum.mul_(response)
-
-
 class GlobalFilterMixing(_FilterBase):
     """GFNet global filter over the sequence: ``irfft(rfft(x) * act(W))`` per channel.
 
@@ -268,7 +260,7 @@ class GlobalFilterMixing(_FilterBase):
             return self.dropout(causal_conv(x, self.impulse_response(x.dtype)))
         spectrum = rfftn(channels_first(x), (2,), self.fft_norm)
         response = self.filter_values(n, x.dtype, transposed=True).unsqueeze(1)
-        filtered = multiply(spectrum, response)
+        filtered = scale_temporary(spectrum, response)
         out = torch.fft.irfft(filtered, n=n, dim=2, norm=self.fft_norm)
         return self.dropout(out.permute(1, 2, 0))
 
@@ -386,7 +378,7 @@ class GlobalFilterMixing2D(_FilterBase):
             raise ValueError(f"expected input (B, N, {self.hidden_dim}), got {tuple(x.shape)}")
         n = x.shape[1]
         spectrum = rfftn(x, (1, 2), self.fft_norm)
-        filtered = multiply(spectrum, self.filter_values(n, x.dtype, transposed=False))
+        filtered = scale_temporary(spectrum, self.filter_values(n, x.dtype, transposed=False))
         out = torch.fft.irfft2(filtered, s=(n, self.hidden_dim), dim=(1, 2), norm=self.fft_norm)
         return self.dropout(out)
 

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from specdsl.library.fourier.checks import check_choice, check_dropout, check_int
+from specdsl.library.fused import scale_temporary
 from specdsl.library.wavelet import WAVELETS, WaveletConfigBase, causal_delay, grid_shape
 from specdsl.library.wavelet.chain import (
     approximation,
@@ -50,13 +51,6 @@ def _band_parameter(mode: str, bands: int, channels: int) -> nn.Parameter:
     if mode == "channel":
         return nn.Parameter(torch.eye(channels).repeat(bands, 1, 1))
     return nn.Parameter(torch.ones(bands, channels))
-
-
-def _scale(coefficients: Tensor, weight: Tensor) -> Tensor:
-    """``coefficients * weight``, in place when nothing needs the gradient."""
-    if torch.is_grad_enabled():
-        return coefficients * weight
-    return coefficients.mul_(weight)
 
 
 def _channel_map(coefficients: Tensor, weight: Tensor) -> Tensor:
@@ -185,7 +179,7 @@ class WaveletMixing(nn.Module):
         bands = stage_bands(plans, self.levels, buffers[0].device)
         if self.mixing_mode == "channel":
             return [_channel_map(c, weight[b]) for c, b in zip(buffers, bands, strict=True)]
-        return [_scale(c, weight[b]) for c, b in zip(buffers, bands, strict=True)]
+        return [scale_temporary(c, weight[b]) for c, b in zip(buffers, bands, strict=True)]
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         """Mix ``x`` ``(B, N, D)``; ``mask`` is unused (padded positions arrive zeroed)."""
@@ -261,11 +255,11 @@ class WaveletMixing2D(nn.Module):
         table = stage_table(stage, first, self.levels, last, coefficients.device)
         weight = _padded(self.band_weight, coefficients.dtype)[table]
         if stage.packed:  # (B, filled_H, filled_W, C) by (filled_H, filled_W, C)
-            return _scale(coefficients, weight)
+            return scale_temporary(coefficients, weight)
         rows, slots = coefficients.shape[:2]
         grid = coefficients.view(rows, slots, stage.plan_w.blocks, slots, self.channels)
         if self.mixing_mode == "subband":
-            return _scale(grid, weight[:, None]).view(coefficients.shape)
+            return scale_temporary(grid, weight[:, None]).view(coefficients.shape)
         pairs = grid.permute(1, 3, 0, 2, 4).reshape(slots * slots, -1, self.channels)
         mixed = torch.bmm(pairs, weight.view(slots * slots, self.channels, self.channels))
         mixed = mixed.view(slots, slots, rows, stage.plan_w.blocks, self.channels)
