@@ -247,11 +247,16 @@ def measure_size(n: int, names: list[str], args: argparse.Namespace, train: bool
     )
 
 
-def measure_fresh(n: int, names: list[str], args: argparse.Namespace, train: bool) -> SizeRun:
-    """:func:`measure_size` in a process of its own (threads and malloc set up first)."""
+def prepare_process(args: argparse.Namespace) -> bool:
+    """Set torch's threads and, unless ``--stock-malloc``, glibc's memory reuse in this
+    process; returns whether freed memory is reused."""
     setup_torch(args.threads)
-    if not args.stock_malloc:
-        reuse_freed_memory()
+    return not args.stock_malloc and reuse_freed_memory()
+
+
+def measure_fresh(n: int, names: list[str], args: argparse.Namespace, train: bool) -> SizeRun:
+    """:func:`measure_size` in a process of its own, set up as the main one."""
+    prepare_process(args)
     return measure_size(n, names, args, train)
 
 
@@ -410,8 +415,7 @@ def summary(rows: list[list[object]], sizes: list[int]) -> list[list[object]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    setup_torch(args.threads)
-    reuse = not args.stock_malloc and reuse_freed_memory()
+    reuse = prepare_process(args)
     names = list(dict.fromkeys(args.families))
     print(f"{machine_line(args.threads)}, freed memory reused: {'yes' if reuse else 'no'}")
     print(

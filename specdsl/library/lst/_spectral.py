@@ -15,9 +15,10 @@ coefficients as ``X_k = Re z_k`` and ``X_{n-k} = -Im z_k``; its ``view_as_real``
 ``2 (n // 2 + 1)`` numbers, two of them not coefficients (``Im z_0 = 0`` and, for even
 ``n``, ``Im z_{n/2} = -Re z_{n/2}``). Moving the last number into slot 1 leaves the ``n``
 coefficients in the first ``n`` slots (for even ``n``, MKL's "Perm" packing), which is
-what the projection multiplies. Only without autograd, without a key mask (padding zeroes q, k and v
-in the time domain, which does not commute) and for passes of DCT heads alone; every other
-case, training included, takes the time-domain path of :mod:`specdsl.library.lst._grouped`.
+what the projection multiplies. Only without autograd, without a key mask (padding zeroes
+q, k and v in the time domain, which does not commute) and for passes of DCT heads alone;
+every other case, training included, takes the time-domain path of
+:mod:`specdsl.library.lst._grouped`.
 """
 
 from __future__ import annotations
