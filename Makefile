@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 
-.PHONY: setup demo test lint bench fuzz
+.PHONY: setup demo test test-slow lint bench fuzz
 
 setup:
 	$(PIP) install -q torch==2.13.0
@@ -14,6 +14,9 @@ demo: setup
 
 test: setup
 	$(PYTHON) -m pytest
+
+test-slow: setup
+	$(PYTHON) -m pytest -m slow
 
 lint:
 	$(PYTHON) -m ruff check specdsl tests benchmarks examples
