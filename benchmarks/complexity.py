@@ -27,6 +27,7 @@ import statistics
 import sys
 import time
 
+import common  # noqa: F401  (puts the checkout on sys.path, as for the other scripts)
 import torch
 
 import specdsl

@@ -71,7 +71,17 @@ def test_naive_benchmark_quick_agrees_with_every_fast_path() -> None:
     assert all("**no** |" not in row.split("|")[7] for row in rows)  # errors within 1e-4
 
 
-@pytest.mark.parametrize("script", ["models.py", "naive.py"])
+def test_handwritten_benchmark_quick_agrees_with_the_compiled_models() -> None:
+    out = run_quick("handwritten.py")
+    assert "| family | n | compiled ms | hand-written ms | speed-up |" in " ".join(out.split())
+    for family in ("fnet", "gfnet", "afno", "floor"):
+        rows = [line for line in out.splitlines() if line.startswith(f"| {family} ")]
+        assert len(rows) == 2, f"{family}: {rows}"  # n = 16 and 32
+        assert all(row.rstrip(" |").endswith("yes") for row in rows)  # outputs within 1e-4
+        assert all(float(row.split("|")[5].strip().rstrip("x")) > 0 for row in rows)
+
+
+@pytest.mark.parametrize("script", ["models.py", "naive.py", "handwritten.py"])
 def test_bad_arguments_are_usage_errors(script: str) -> None:
     result = subprocess.run(
         [sys.executable, str(BENCHMARKS / script), "--threads", "x"],

@@ -10,12 +10,20 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from specdsl.compiler.blocks import Block, FeedForward
+from specdsl.library import fused
 from specdsl.library.fused import can_fuse, fused_linear, onednn_linear_available, scale_temporary
 
 needs_onednn = pytest.mark.skipif(
     not onednn_linear_available(), reason="this torch build has no oneDNN linear kernel"
 )
 ACTIVATIONS = [None, nn.GELU(), nn.GELU(approximate="tanh"), nn.ReLU(), nn.SiLU()]
+
+
+@pytest.fixture(autouse=True)
+def fuse_every_size(monkeypatch):
+    """The tests use small products: let them reach the fused kernel all the same (the
+    size threshold has its own test)."""
+    monkeypatch.setattr(fused, "FUSE_MIN_OUTPUTS", 0)
 
 
 def unfused(x: torch.Tensor, linear: nn.Linear, activation: nn.Module | None) -> torch.Tensor:
@@ -86,8 +94,6 @@ def test_non_contiguous_input_and_float64_weights() -> None:
 
 def test_builds_without_the_onednn_kernel_take_the_plain_path(monkeypatch) -> None:
     import types
-
-    from specdsl.library import fused
 
     monkeypatch.setattr(torch.ops, "mkldnn", types.SimpleNamespace())  # no such op at all
     fused.onednn_linear_available.cache_clear()
@@ -160,3 +166,25 @@ def test_scale_temporary_overwrites_only_what_autograd_does_not_record() -> None
     assert out is not kept and torch.equal(kept, values)  # autograd needs kept unchanged
     out.sum().backward()
     assert weight.grad is not None and torch.allclose(weight.grad, values.sum(0))
+
+
+@needs_onednn
+def test_small_products_take_the_plain_path(monkeypatch) -> None:
+    """Below ``FUSE_MIN_OUTPUTS`` output numbers the oneDNN call costs more than it saves."""
+    monkeypatch.setattr(fused, "FUSE_MIN_OUTPUTS", 1 << 19)
+    weight = torch.randn(128, 32)
+    with torch.no_grad():
+        assert not can_fuse(torch.randn(2, 16, 32), weight)
+        assert not can_fuse(torch.randn(0, 32), weight)
+        assert can_fuse(torch.randn(4, 1024, 32), weight)  # 4096 rows x 128 = 2^19
+        ffn = FeedForward(32, 128).eval()
+        x = torch.randn(2, 16, 32)
+        with torch.profiler.profile() as prof:
+            small = ffn(x)
+    kernels = {event.name for event in prof.events()}
+    assert "mkldnn::_linear_pointwise" not in kernels and "aten::addmm" in kernels
+    expected = ffn.fc2.weight.double() @ torch.nn.functional.gelu(
+        ffn.fc1.weight.double() @ x.double().unsqueeze(-1) + ffn.fc1.bias.double()[:, None]
+    )
+    expected = expected.squeeze(-1) + ffn.fc2.bias.double()
+    torch.testing.assert_close(small.double(), expected, rtol=1e-5, atol=1e-5)
