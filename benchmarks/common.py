@@ -8,6 +8,7 @@ the same run stay meaningful even when the milliseconds do not.
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import time
@@ -161,6 +162,22 @@ def fmt_ms(ms: float) -> str:
     if ms != ms:  # NaN
         return "-"
     return f"{ms:.0f}" if ms >= 100 else f"{ms:.1f}" if ms >= 1 else f"{ms:.3f}"
+
+
+def add_timing_options(parser: argparse.ArgumentParser, repeats: int, budget: float) -> None:
+    """The options every timing script shares: ``--repeats`` (default ``repeats``),
+    ``--warmup``, ``--budget`` (default ``budget`` seconds), ``--threads`` and ``--quick``
+    (each script sets its own tiny sizes)."""
+    parser.add_argument("--repeats", type=int, default=repeats, help="timed rounds per length")
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=budget,
+        help="seconds of timed calls after which a candidate stops repeating",
+    )
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one repeat")
 
 
 def setup_torch(threads: int) -> None:

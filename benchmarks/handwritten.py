@@ -33,6 +33,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 from common import (
+    add_timing_options,
     ffn_gemms,
     fmt_ms,
     format_table,
@@ -52,10 +53,12 @@ TOLERANCE = 1e-4
 
 
 def fnet(mixer: nn.Module, h: Tensor) -> Tensor:
+    """FNet as its paper writes it: the real part of the 2-D DFT."""
     return torch.fft.fft2(h, dim=(1, 2), norm=mixer.fft_norm).real
 
 
 def gfnet(mixer: nn.Module, h: Tensor) -> Tensor:
+    """GFNet: the activated complex filter times the real FFT along the sequence."""
     n = h.shape[1]
     if n != mixer.sequence_length:
         raise ValueError("the hand-written GFNet runs at the filter's own length only")
@@ -66,6 +69,7 @@ def gfnet(mixer: nn.Module, h: Tensor) -> Tensor:
 
 
 def afno(mixer: nn.Module, h: Tensor) -> Tensor:
+    """AFNO: the complex block MLP on the kept bins of the 2-D spectrum, soft-shrunk."""
     b, n, d = h.shape
     kept = min(mixer.modes_seq, n // 2 + 1)
     positive, negative = (mixer.modes_hidden + 1) // 2, mixer.modes_hidden // 2
@@ -84,6 +88,7 @@ def afno(mixer: nn.Module, h: Tensor) -> Tensor:
 
 
 def floor(mixer: nn.Module, h: Tensor) -> Tensor:
+    """No mixer: the block adds its normalised input (``models.py``'s floor)."""
     return h
 
 
@@ -150,16 +155,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--hidden", type=int, default=256)
     p.add_argument("--blocks", type=int, default=4)
     p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--repeats", type=int, default=7, help="timed rounds per length")
-    p.add_argument("--warmup", type=int, default=1)
-    p.add_argument(
-        "--budget",
-        type=float,
-        default=30.0,
-        help="seconds of timed calls after which a candidate stops repeating",
-    )
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--quick", action="store_true", help="tiny sizes, one repeat")
+    add_timing_options(p, repeats=7, budget=30.0)
     args = p.parse_args(argv)
     if args.quick:
         args.sizes, args.hidden, args.blocks, args.batch = [16, 32], 32, 2, 2

@@ -44,6 +44,7 @@ import torch
 from common import (
     Timings,
     activation_copy,
+    add_timing_options,
     ffn_gemms,
     fmt_ms,
     format_table,
@@ -351,16 +352,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--hidden", type=int, default=256)
     p.add_argument("--blocks", type=int, default=4)
     p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--repeats", type=int, default=5, help="timed rounds per length")
+    add_timing_options(p, repeats=5, budget=30.0)
     p.add_argument(
         "--train-repeats", type=int, default=3, help="forward+backward rounds (0: not timed)"
-    )
-    p.add_argument("--warmup", type=int, default=1)
-    p.add_argument(
-        "--budget",
-        type=float,
-        default=30.0,
-        help="seconds of timed calls after which a candidate stops repeating",
     )
     p.add_argument(
         "--memory-fraction",
@@ -368,7 +362,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0.9,
         help="skip a model whose estimated training memory exceeds this share of free RAM",
     )
-    p.add_argument("--threads", type=int, default=2)
     p.add_argument(
         "--processes",
         type=int,
@@ -380,7 +373,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="leave glibc returning large blocks to the OS (see common.reuse_freed_memory)",
     )
-    p.add_argument("--quick", action="store_true", help="tiny sizes, one repeat")
     args = p.parse_args(argv)
     if args.quick:
         args.sizes, args.hidden, args.blocks, args.batch = [16, 32], 32, 2, 2

@@ -30,7 +30,14 @@ from collections.abc import Callable
 import pywt
 import torch
 import torch.nn.functional as F
-from common import fmt_ms, format_table, machine_line, setup_torch, time_interleaved
+from common import (
+    add_timing_options,
+    fmt_ms,
+    format_table,
+    machine_line,
+    setup_torch,
+    time_interleaved,
+)
 from torch import Tensor, nn
 
 import specdsl
@@ -263,16 +270,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
     p.add_argument("--hidden", type=int, default=256)
     p.add_argument("--batch", type=int, default=1)
-    p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--warmup", type=int, default=1)
-    p.add_argument(
-        "--budget",
-        type=float,
-        default=20.0,
-        help="seconds of timed calls after which a candidate stops repeating",
-    )
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--quick", action="store_true", help="tiny sizes, one repeat")
+    add_timing_options(p, repeats=5, budget=20.0)
     args = p.parse_args(argv)
     if args.quick:
         args.sizes, args.hidden, args.repeats, args.threads = [24, 32], 32, 1, 1
