@@ -13,6 +13,10 @@ compiled model and a hand-written forward that shares its weights:
 * ``afno``: ``rfft`` over the sequence, ``fft`` over the hidden axis, the kept bins
   indexed out, the complex block MLP as two ``einsum`` products, scattered back into a
   zero spectrum, ``ifft`` and ``irfft``;
+* ``lst-dct``, ``lst-dst``: ``q, k, v`` from the model's ``nn.Linear``, the orthonormal
+  DCT-II (or DST-II, the DCT of the alternated signal read backwards) along the sequence
+  through one complex FFT in Makhoul's order, the product, its inverse, the per-channel
+  scale and the output ``nn.Linear``;
 * ``floor``: the blocks with no mixer (``x + norm1(x)``), as in ``models.py``.
 
 Outputs must agree to ``1e-4`` (max abs difference over max abs value). Both get the same
@@ -28,6 +32,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import functools
+import math
 from collections.abc import Callable
 
 import torch
@@ -50,6 +56,7 @@ from specdsl.library.afno.modules import SHRINK
 from specdsl.library.global_filter.modules import ACTIVATIONS as FILTER_ACTIVATIONS
 
 TOLERANCE = 1e-4
+Transform = Callable[[Tensor], Tensor]
 
 
 def fnet(mixer: nn.Module, h: Tensor) -> Tensor:
@@ -87,6 +94,59 @@ def afno(mixer: nn.Module, h: Tensor) -> Tensor:
     return torch.fft.irfft(torch.fft.ifft(full, dim=2, norm="ortho"), n=n, dim=1, norm="ortho")
 
 
+def dct(x: Tensor) -> Tensor:
+    """Orthonormal DCT-II along the last axis, through one complex FFT in Makhoul's order."""
+    n = x.shape[-1]
+    v = torch.cat((x[..., ::2], x[..., 1::2].flip(-1)), dim=-1)
+    angle = torch.arange(n, dtype=x.dtype) * (math.pi / (2 * n))
+    spectrum = torch.fft.fft(v, dim=-1)
+    out = (spectrum.real * torch.cos(angle) + spectrum.imag * torch.sin(angle)) * math.sqrt(2 / n)
+    out[..., 0] /= math.sqrt(2)
+    return out
+
+
+def idct(c: Tensor) -> Tensor:
+    """The inverse of :func:`dct` (orthonormal DCT-III), through one inverse FFT."""
+    n = c.shape[-1]
+    y = c * math.sqrt(n / 2)
+    y[..., 0] *= math.sqrt(2)
+    angle = torch.arange(n, dtype=c.dtype) * (math.pi / (2 * n))
+    mirrored = torch.cat((torch.zeros_like(y[..., :1]), y[..., 1:].flip(-1)), dim=-1)
+    v = torch.fft.ifft(torch.complex(y, -mirrored) * torch.exp(1j * angle), dim=-1).real
+    half = (n + 1) // 2
+    x = torch.empty_like(v)
+    x[..., ::2], x[..., 1::2] = v[..., :half], v[..., half:].flip(-1)
+    return x
+
+
+def alternating(n: int, dtype: torch.dtype) -> Tensor:
+    """``(-1)^i``: DST-II is the DCT-II of the alternated signal, read backwards."""
+    return 1.0 - 2.0 * (torch.arange(n) % 2).to(dtype)
+
+
+def dst(x: Tensor) -> Tensor:
+    """Orthonormal DST-II along the last axis."""
+    return dct(x * alternating(x.shape[-1], x.dtype)).flip(-1)
+
+
+def idst(c: Tensor) -> Tensor:
+    """The inverse of :func:`dst`."""
+    return idct(c.flip(-1)) * alternating(c.shape[-1], c.dtype)
+
+
+def lst(mixer: nn.Module, h: Tensor, forward: Transform, inverse: Transform) -> Tensor:
+    """LST: ``W_o (T^-1(T q * T k * T v) * scale)`` per head, transforms along the sequence."""
+    if not mixer.normalize:
+        raise ValueError("the hand-written LST uses orthonormal transforms only")
+    b, n, _ = h.shape
+    qkv = mixer.qkv(h).view(b, n, 3, mixer.num_heads, mixer.head_dim)
+    q, k, v = qkv.permute(2, 0, 3, 4, 1)  # each (B, H, d, n)
+    y = inverse(forward(q) * forward(k) * forward(v))
+    if mixer.scale is not None:
+        y = y * mixer.scale
+    return mixer.out_proj(y.permute(0, 3, 1, 2).reshape(b, n, -1))
+
+
 def floor(mixer: nn.Module, h: Tensor) -> Tensor:
     """No mixer: the block adds its normalised input (``models.py``'s floor)."""
     return h
@@ -96,6 +156,8 @@ MIXERS: dict[str, Callable[[nn.Module, Tensor], Tensor]] = {
     "fnet": fnet,
     "gfnet": gfnet,
     "afno": afno,
+    "lst-dct": functools.partial(lst, forward=dct, inverse=idct),
+    "lst-dst": functools.partial(lst, forward=dst, inverse=idst),
     FLOOR: floor,
 }
 
