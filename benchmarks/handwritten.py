@@ -3,8 +3,9 @@
 ``models.py`` measures every compiled model against the machine's matrix-product rate; this
 script asks the question a user asks first: is the compiled model as fast as the PyTorch a
 careful researcher would write for it? For the families whose mixer is a few lines of
-``torch.fft`` (the ones furthest from the efficiency goal in ``models.py``), it runs the
-compiled model and a hand-written forward that shares its weights:
+``torch.fft`` and the LST models (between them, every family that misses the efficiency
+goal of ``models.py`` in some run), it runs the compiled model and a hand-written forward
+that shares its weights:
 
 * the blocks: ``x + mixer(norm1(x))`` then ``x + fc2(gelu(fc1(norm2(x))))`` with the
   model's own ``nn.LayerNorm`` and ``nn.Linear`` modules;
@@ -13,10 +14,11 @@ compiled model and a hand-written forward that shares its weights:
 * ``afno``: ``rfft`` over the sequence, ``fft`` over the hidden axis, the kept bins
   indexed out, the complex block MLP as two ``einsum`` products, scattered back into a
   zero spectrum, ``ifft`` and ``irfft``;
-* ``lst-dct``, ``lst-dst``: ``q, k, v`` from the model's ``nn.Linear``, the orthonormal
-  DCT-II (or DST-II, the DCT of the alternated signal read backwards) along the sequence
-  through one complex FFT in Makhoul's order, the product, its inverse, the per-channel
-  scale and the output ``nn.Linear``;
+* ``lst-dct``, ``lst-dst``, ``lst-hadamard``, ``lst-mixed``: ``q, k, v`` from the model's
+  ``nn.Linear``; per head group its transform along the sequence (orthonormal DCT-II
+  through one complex FFT in Makhoul's order; DST-II as the DCT of the alternated signal
+  read backwards; Walsh-Hadamard as one butterfly stage per bit); the product, its
+  inverse, the per-channel scale and the output ``nn.Linear``;
 * ``floor``: the blocks with no mixer (``x + norm1(x)``), as in ``models.py``.
 
 Outputs must agree to ``1e-4`` (max abs difference over max abs value). Both get the same
@@ -32,7 +34,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import functools
 import math
 from collections.abc import Callable
 
@@ -134,14 +135,43 @@ def idst(c: Tensor) -> Tensor:
     return idct(c.flip(-1)) * alternating(c.shape[-1], c.dtype)
 
 
-def lst(mixer: nn.Module, h: Tensor, forward: Transform, inverse: Transform) -> Tensor:
-    """LST: ``W_o (T^-1(T q * T k * T v) * scale)`` per head, transforms along the sequence."""
+def hadamard(x: Tensor) -> Tensor:
+    """Orthonormal Walsh-Hadamard transform along the last axis (a power of two), Sylvester
+    order: one butterfly stage per bit; it is its own inverse."""
+    n = x.shape[-1]
+    if n & (n - 1):
+        raise ValueError("the hand-written Hadamard transform needs a power-of-two length")
+    y, half = x, 1
+    while half < n:
+        pairs = y.reshape(*x.shape[:-1], n // (2 * half), 2, half)
+        low, high = pairs[..., 0, :], pairs[..., 1, :]
+        y = torch.stack((low + high, low - high), dim=-2)
+        half *= 2
+    return y.reshape(x.shape) / math.sqrt(n)
+
+
+TRANSFORMS: dict[str, tuple[Transform, Transform]] = {
+    "dct": (dct, idct),
+    "dst": (dst, idst),
+    "hadamard": (hadamard, hadamard),
+}
+
+
+def lst(mixer: nn.Module, h: Tensor) -> Tensor:
+    """LST: ``W_o (T^-1(T q * T k * T v) * scale)`` per head, each head group with its own
+    transform along the sequence."""
     if not mixer.normalize:
         raise ValueError("the hand-written LST uses orthonormal transforms only")
     b, n, _ = h.shape
     qkv = mixer.qkv(h).view(b, n, 3, mixer.num_heads, mixer.head_dim)
     q, k, v = qkv.permute(2, 0, 3, 4, 1)  # each (B, H, d, n)
-    y = inverse(forward(q) * forward(k) * forward(v))
+    outputs, start = [], 0
+    for kind, count in mixer.groups:
+        forward, inverse = TRANSFORMS[kind]
+        heads = slice(start, start + count)
+        outputs.append(inverse(forward(q[:, heads]) * forward(k[:, heads]) * forward(v[:, heads])))
+        start += count
+    y = torch.cat(outputs, dim=1)
     if mixer.scale is not None:
         y = y * mixer.scale
     return mixer.out_proj(y.permute(0, 3, 1, 2).reshape(b, n, -1))
@@ -156,8 +186,10 @@ MIXERS: dict[str, Callable[[nn.Module, Tensor], Tensor]] = {
     "fnet": fnet,
     "gfnet": gfnet,
     "afno": afno,
-    "lst-dct": functools.partial(lst, forward=dct, inverse=idct),
-    "lst-dst": functools.partial(lst, forward=dst, inverse=idst),
+    "lst-dct": lst,
+    "lst-dst": lst,
+    "lst-hadamard": lst,
+    "lst-mixed": lst,
     FLOOR: floor,
 }
 
