@@ -219,7 +219,7 @@ def compare(n: int, args: argparse.Namespace) -> list[list[object]]:
         gemms = ffn_gemms(args.batch * n, args.hidden, 4 * args.hidden)
         fns.update((f"(GEMM {kernel})", gemm.fn) for kernel, gemm in gemms.items())
         timings = time_interleaved(fns, args.repeats, args.warmup, args.budget)
-    rate = max(gemm.work / (timings.median_ms(f"(GEMM {k})") / 1e3) for k, gemm in gemms.items())
+    rate = max(gemm.rate(timings, f"(GEMM {kernel})") for kernel, gemm in gemms.items())
     rows = []
     for name, case in cases.items():
         compiled = timings.median_ms(f"{name} compiled")
